@@ -1,0 +1,688 @@
+/* check.c — the hot path: one reply in, one verdict out.
+ *
+ *   pin snapshot → cut to max_bytes → build views → Hyperscan scan per
+ *   view (words checked for whole-word edges in the callback, regexes
+ *   only flagged) → PCRE2 span extraction for flagged regexes and
+ *   PCRE2-only detectors (+ validators) → allow-list intervals → map to
+ *   original offsets → per-detector max, per-category noisy-OR → route
+ *   thresholds → fail-safes → result (+ redacted copy).
+ *
+ * Nothing here allocates once the scratch and result have grown to the
+ * largest reply and the current snapshot (see rg__scratch_fit). Work per
+ * check is bounded by caps (engine.h) and by the route's deadline, which
+ * the scan callback and the PCRE2 loop both watch. */
+#include "engine.h"
+#include "alloc.h"
+#include "validate.h"
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* PCRE2 steps per match call: ~10k bounded a catastrophic pattern to
+ * ~25 µs here (DESIGN.md); 100k leaves room for long legitimate texts
+ * while staying well under a millisecond. */
+#define RG__PCRE_MATCH_LIMIT 100000
+#define RG__PCRE_DEPTH_LIMIT 5000
+/* Scores within this of a threshold count as reaching it, so that 0.8
+ * written in YAML is crossed by a hit scored 0.8 despite rounding. */
+#define RG__EPS 1e-9
+
+static inline uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------------ */
+/* Scratch fitting                                                     */
+/* ------------------------------------------------------------------ */
+
+static void *pcre_malloc(size_t n, void *u) { return rg__malloc(u, n); }
+static void pcre_free(void *p, void *u) { rg__free(u, p); }
+
+int rg__scratch_fit(rg_scratch *sc, const rg__snapshot *s)
+{
+    if (sc->generation == s->generation)
+        return 0;
+    const rg_allocator *a = &sc->a;
+    if (!sc->gctx) {
+        sc->gctx = pcre2_general_context_create(pcre_malloc, pcre_free, &sc->a);
+        if (!sc->gctx)
+            return -1;
+    }
+    if (!sc->mctx) {
+        sc->mctx = pcre2_match_context_create(sc->gctx);
+        if (!sc->mctx)
+            return -1;
+        pcre2_set_match_limit(sc->mctx, RG__PCRE_MATCH_LIMIT);
+        pcre2_set_depth_limit(sc->mctx, RG__PCRE_DEPTH_LIMIT);
+        sc->jit = pcre2_jit_stack_create(32 * 1024, 512 * 1024, sc->gctx);
+        if (sc->jit)
+            pcre2_jit_stack_assign(sc->mctx, NULL, sc->jit);
+    }
+    if (s->proto) {
+        hs_scratch_t *h = NULL;
+        if (hs_clone_scratch(s->proto, &h) != HS_SUCCESS)
+            return -1;
+        hs_free_scratch(sc->hs);
+        sc->hs = h;
+    }
+    uint32_t pairs = s->max_ovector ? s->max_ovector : 1;
+    if (!sc->md || pcre2_get_ovector_count(sc->md) < pairs) {
+        pcre2_match_data *md = pcre2_match_data_create(pairs, sc->gctx);
+        if (!md)
+            return -1;
+        pcre2_match_data_free(sc->md);
+        sc->md = md;
+    }
+    size_t nd = s->ndets ? s->ndets : 1;
+    if (nd > sc->cap_dets) {
+        double *dm = rg__calloc(a, nd, sizeof *dm);
+        uint8_t *df = rg__calloc(a, nd, sizeof *df);
+        uint32_t *doff = rg__calloc(a, nd, sizeof *doff);
+        uint32_t *t = rg__calloc(a, nd, sizeof *t);
+        if (!dm || !df || !doff || !t) {
+            rg__free(a, dm);
+            rg__free(a, df);
+            rg__free(a, doff);
+            rg__free(a, t);
+            return -1;
+        }
+        rg__free(a, sc->det_max);
+        rg__free(a, sc->det_flag);
+        rg__free(a, sc->det_off);
+        rg__free(a, sc->touched);
+        sc->det_max = dm;
+        sc->det_flag = df;
+        sc->det_off = doff;
+        sc->touched = t;
+        sc->cap_dets = nd;
+    }
+    size_t nc = s->ncats ? s->ncats : 1;
+    if (nc > sc->cap_cats) {
+        double *cp = rg__calloc(a, nc, sizeof *cp);
+        double *cm = rg__calloc(a, nc, sizeof *cm);
+        uint32_t *cn = rg__calloc(a, nc, sizeof *cn);
+        uint32_t *ct = rg__calloc(a, nc, sizeof *ct);
+        if (!cp || !cm || !cn || !ct) {
+            rg__free(a, cp);
+            rg__free(a, cm);
+            rg__free(a, cn);
+            rg__free(a, ct);
+            return -1;
+        }
+        rg__free(a, sc->cat_prod);
+        rg__free(a, sc->cat_max);
+        rg__free(a, sc->cat_n);
+        rg__free(a, sc->cat_touched);
+        sc->cat_prod = cp;
+        sc->cat_max = cm;
+        sc->cat_n = cn;
+        sc->cat_touched = ct;
+        sc->cap_cats = nc;
+    }
+    sc->generation = s->generation;
+    return 0;
+}
+
+void rg__scratch_release(rg_scratch *sc)
+{
+    const rg_allocator *a = &sc->a;
+    hs_free_scratch(sc->hs);
+    pcre2_match_data_free(sc->md);
+    pcre2_match_context_free(sc->mctx);
+    pcre2_jit_stack_free(sc->jit);
+    pcre2_general_context_free(sc->gctx);
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        rg__vbuf_free(a, &sc->view[v]);
+    rg__free(a, sc->det_max);
+    rg__free(a, sc->det_flag);
+    rg__free(a, sc->det_off);
+    rg__free(a, sc->touched);
+    rg__free(a, sc->cat_prod);
+    rg__free(a, sc->cat_max);
+    rg__free(a, sc->cat_n);
+    rg__free(a, sc->cat_touched);
+    rg__free(a, sc->raw);
+    rg_allocator copy = *a;
+    rg__free(&copy, sc);
+}
+
+/* ------------------------------------------------------------------ */
+/* Scanning                                                            */
+/* ------------------------------------------------------------------ */
+
+static inline void touch(rg_scratch *sc, uint32_t det)
+{
+    if (!(sc->det_flag[det] & RG__DF_TOUCHED)) {
+        sc->det_flag[det] |= RG__DF_TOUCHED;
+        sc->touched[sc->ntouched++] = det;
+    }
+}
+
+static int on_match(unsigned int id, unsigned long long from,
+                    unsigned long long to, unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)flags;
+    rg_scratch *sc = ctx;
+    if (++sc->ncallbacks % RG__DEADLINE_EVERY == 0 && now_ns() > sc->deadline) {
+        sc->timed_out = 1;
+        return 1; /* the only way to stop a Hyperscan scan */
+    }
+    const rg__pat *p = &sc->snap->pats[id];
+    if (p->type == RG__PAT_REGEX) {
+        touch(sc, p->det);
+        sc->det_flag[p->det] |= RG__DF_REGEX;
+        return 0;
+    }
+    size_t end = (size_t)to, start = end - p->len;
+    if ((p->edges & RG__EDGE_LEFT) && rg__word_before(sc->vtext, sc->vlen, start))
+        return 0;
+    if ((p->edges & RG__EDGE_RIGHT) && rg__word_after(sc->vtext, sc->vlen, end))
+        return 0;
+    if (sc->nraw < RG__MAX_RAWHITS) {
+        rg__rawhit *h = &sc->raw[sc->nraw++];
+        h->det = p->det;
+        h->start = (uint32_t)start;
+        h->end = (uint32_t)end;
+        h->score = p->score;
+        h->view = sc->cur_view;
+        h->allow = p->type == RG__PAT_ALLOW;
+    } else if (p->type == RG__PAT_WORD) {
+        /* Out of room to keep the span: still count the score, so the
+         * verdict never gets milder because an input is large. */
+        sc->truncated = 1;
+        touch(sc, p->det);
+        if (p->score > sc->det_max[p->det])
+            sc->det_max[p->det] = p->score;
+    }
+    return 0;
+}
+
+/* Enumerate PCRE2 matches of detector `di` in the current view.
+ * Returns 0, or -1 when the engine failed (not for "no match"). */
+static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
+{
+    const rg__cdet *d = &s->dets[di];
+    PCRE2_SIZE off = 0;
+    for (int k = 0; k < RG__MAX_PCRE_MATCHES && off <= sc->vlen; k++) {
+        if (now_ns() > sc->deadline) {
+            sc->timed_out = 1;
+            return 0;
+        }
+        int rc = pcre2_match(d->re, (PCRE2_SPTR)sc->vtext, sc->vlen, off,
+                             PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+        if (rc == PCRE2_ERROR_NOMATCH)
+            return 0;
+        if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+            rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+            /* Bounded work ran out: the same outcome as a spent budget. */
+            sc->timed_out = 1;
+            return 0;
+        }
+        if (rc < 0)
+            return -1;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
+        size_t ms = ov[0], me = ov[1];
+        if (me > ms && rg__validate(d->validate, sc->vtext + ms, me - ms)) {
+            if (sc->nraw < RG__MAX_RAWHITS) {
+                rg__rawhit *h = &sc->raw[sc->nraw++];
+                h->det = di;
+                h->start = (uint32_t)ms;
+                h->end = (uint32_t)me;
+                h->score = d->score;
+                h->view = sc->cur_view;
+                h->allow = 0;
+            } else {
+                sc->truncated = 1;
+                touch(sc, di);
+                if (d->score > sc->det_max[di])
+                    sc->det_max[di] = d->score;
+            }
+        }
+        if (me > off)
+            off = me;
+        else {
+            /* Empty match: step one code point so the loop advances. */
+            off = me + 1;
+            while (off < sc->vlen && ((unsigned char)sc->vtext[off] & 0xC0) == 0x80)
+                off++;
+        }
+    }
+    return 0;
+}
+
+static int cmp_raw(const void *x, const void *y)
+{
+    const rg__rawhit *a = x, *b = y;
+    if (a->start != b->start)
+        return a->start < b->start ? -1 : 1;
+    if (a->end != b->end)
+        return a->end < b->end ? -1 : 1;
+    return a->det < b->det ? -1 : a->det > b->det;
+}
+
+/* ------------------------------------------------------------------ */
+/* Result filling                                                      */
+/* ------------------------------------------------------------------ */
+
+static size_t slen(const char *s) { return s ? strlen(s) + 1 : 0; }
+
+static const char *arena_put(rg_result *r, const char *s)
+{
+    size_t n = strlen(s) + 1;
+    char *d = r->arena + r->arena_len;
+    memcpy(d, s, n);
+    r->arena_len += n;
+    return d;
+}
+
+static const char *action_name[RG__F_COUNT] = {"handoff", "block", "redact"};
+
+/* The fail-safe verdict for an error before or without a route. */
+static int fail(rg_result *r, rg_verdict v, int status)
+{
+    if (r) {
+        r->verdict = v;
+        r->flags |= RG_FLAG_ENGINE_ERROR | RG_FLAG_FAILSAFE;
+    }
+    return status;
+}
+
+static void apply_failsafe(rg_result *r, rg_verdict policy, rg_verdict failsafe,
+                           unsigned flag)
+{
+    r->flags |= flag;
+    if (failsafe >= policy) {
+        r->verdict = failsafe;
+        r->flags |= RG_FLAG_FAILSAFE;
+    }
+}
+
+/* The on_error of the requested route (or of "default") for errors found
+ * before a scratch could pin a snapshot: the caller's mistake must still
+ * get the policy's fail-safe. Takes the engine lock: error path only. */
+static rg_verdict on_error_unpinned(rg_engine *e, const rg_request *req)
+{
+    if (!e)
+        return RG_HANDOFF;
+    rg_verdict v = RG_HANDOFF;
+    pthread_mutex_lock(&e->lock);
+    const rg__snapshot *s = atomic_load(&e->current);
+    const rg__croute *r = rg__snapshot_route(s, req && req->route ? req->route : "default");
+    if (!r)
+        r = rg__snapshot_route(s, "default");
+    if (r)
+        v = r->on_error;
+    pthread_mutex_unlock(&e->lock);
+    return v;
+}
+
+/* Checkpoint between stages: the callback only sees the clock when
+ * matches fire, so long match-free stages are bounded here. */
+static inline int past_deadline(rg_scratch *sc)
+{
+    if (!sc->timed_out && now_ns() > sc->deadline)
+        sc->timed_out = 1;
+    return sc->timed_out;
+}
+
+int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
+             rg_result *result)
+{
+    uint64_t t0 = now_ns();
+    if (result)
+        rg__result_reset(result);
+    if (!engine || !scratch || !req || !result)
+        return fail(result, on_error_unpinned(engine, req), RG_E_INVAL);
+    if (scratch->engine != engine)
+        return fail(result, on_error_unpinned(engine, req), RG_E_MISMATCH);
+
+    const rg__snapshot *s = rg__engine_pin(engine, scratch);
+    rg_scratch *sc = scratch;
+    int status = RG_OK;
+    const char *route_name = req->route ? req->route : "default";
+    const rg__croute *route = rg__snapshot_route(s, route_name);
+    memcpy(result->version, s->version, sizeof result->version);
+    memcpy(result->hash, s->hash, sizeof result->hash);
+    if (!route) {
+        const rg__croute *def = rg__snapshot_route(s, "default");
+        status = fail(result, def ? def->on_error : RG_HANDOFF, RG_E_NOROUTE);
+        goto out;
+    }
+    if ((!req->reply && req->reply_len) ||
+        (!req->user_message && req->user_message_len) ||
+        (!req->history && req->history_count) || (!req->labels && req->label_count)) {
+        status = fail(result, route->on_error, RG_E_INVAL);
+        goto out;
+    }
+    if (rg__scratch_fit(sc, s)) {
+        status = fail(result, route->on_error, RG_E_NOMEM);
+        goto out;
+    }
+
+    const char *reply = req->reply ? req->reply : "";
+    size_t n = req->reply_len;
+    int oversize = 0;
+    if (n > route->max_bytes) {
+        oversize = 1;
+        n = rg__utf8_floor(reply, n, route->max_bytes);
+    }
+
+    sc->snap = s;
+    sc->nraw = 0;
+    sc->ntouched = 0;
+    sc->ncat_touched = 0;
+    sc->ncallbacks = 0;
+    sc->timed_out = 0;
+    sc->truncated = 0;
+    sc->deadline = t0 + route->budget_ns;
+
+    /* Views. The normalized one is built first: its pass also tells
+     * whether the raw bytes are valid UTF-8. */
+    int invalid = 0;
+    int need_norm = s->db[RG__VIEW_NORM] != NULL, need_raw = s->db[RG__VIEW_RAW] != NULL;
+    for (size_t i = 0; i < s->nalways; i++) {
+        if (s->dets[s->always[i]].view == RG__VIEW_NORM)
+            need_norm = 1;
+        else
+            need_raw = 1;
+    }
+    const char *vtext[RG__VIEW_COUNT] = {0};
+    size_t vlen[RG__VIEW_COUNT] = {0};
+    int identity_raw = 1;
+    if (need_norm) {
+        if (rg__normalize(&sc->a, &sc->view[RG__VIEW_NORM], reply, n, &invalid)) {
+            status = fail(result, route->on_error, RG_E_NOMEM);
+            goto out;
+        }
+        vtext[RG__VIEW_NORM] = sc->view[RG__VIEW_NORM].text;
+        vlen[RG__VIEW_NORM] = sc->view[RG__VIEW_NORM].len;
+    } else {
+        invalid = !rg__utf8_is_valid(reply, n);
+    }
+    if (invalid)
+        result->flags |= RG_FLAG_INVALID_UTF8;
+    if (need_raw) {
+        if (invalid) {
+            /* Hyperscan's UTF-8 mode is undefined on invalid input. */
+            if (rg__repair_utf8(&sc->a, &sc->view[RG__VIEW_RAW], reply, n)) {
+                status = fail(result, route->on_error, RG_E_NOMEM);
+                goto out;
+            }
+            identity_raw = 0;
+            vtext[RG__VIEW_RAW] = sc->view[RG__VIEW_RAW].text;
+            vlen[RG__VIEW_RAW] = sc->view[RG__VIEW_RAW].len;
+        } else {
+            vtext[RG__VIEW_RAW] = reply;
+            vlen[RG__VIEW_RAW] = n;
+        }
+    }
+
+    /* Scan. */
+    for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
+        if (!s->db[v] || vlen[v] == 0)
+            continue;
+        if (past_deadline(sc))
+            break;
+        sc->vtext = vtext[v];
+        sc->vlen = vlen[v];
+        sc->cur_view = (uint8_t)v;
+        hs_error_t err = hs_scan(s->db[v], vtext[v], (unsigned)vlen[v], 0, sc->hs,
+                                 on_match, sc);
+        if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
+            status = fail(result, route->on_error, RG_E_ENGINE);
+            goto out;
+        }
+    }
+    /* Spans for regexes Hyperscan flagged, and PCRE2-only detectors. */
+    size_t nflagged = sc->ntouched;
+    for (size_t i = 0; i < nflagged + s->nalways && !sc->timed_out; i++) {
+        uint32_t di = i < nflagged ? sc->touched[i] : s->always[i - nflagged];
+        if (i < nflagged && !(sc->det_flag[di] & RG__DF_REGEX))
+            continue;
+        const rg__cdet *d = &s->dets[di];
+        if (vlen[d->view] == 0 && d->view == RG__VIEW_NORM)
+            continue;
+        sc->vtext = vtext[d->view] ? vtext[d->view] : "";
+        sc->vlen = vlen[d->view];
+        sc->cur_view = (uint8_t)d->view;
+        if (extract_spans(sc, s, di)) {
+            status = fail(result, route->on_error, RG_E_ENGINE);
+            goto out;
+        }
+    }
+
+    /* Allow-list intervals, then original offsets and detector maxima. */
+    size_t nkeep = 0;
+    for (size_t i = 0; i < sc->nraw; i++) {
+        rg__rawhit *h = &sc->raw[i];
+        if (h->allow)
+            continue;
+        int allowed = 0;
+        for (size_t j = 0; j < sc->nraw && !allowed; j++) {
+            const rg__rawhit *w = &sc->raw[j];
+            allowed = w->allow && w->det == h->det && w->view == h->view &&
+                      w->start <= h->start && w->end >= h->end;
+        }
+        if (allowed)
+            continue;
+        if (h->view == RG__VIEW_NORM || !identity_raw) {
+            const rg__vbuf *vb = &sc->view[h->view];
+            uint32_t os = vb->start[h->start];
+            uint32_t oe = vb->start[h->end - 1] + vb->srclen[h->end - 1];
+            h->start = os;
+            h->end = oe;
+        }
+        touch(sc, h->det);
+        if (h->score > sc->det_max[h->det])
+            sc->det_max[h->det] = h->score;
+        sc->raw[nkeep++] = *h;
+    }
+    sc->nraw = nkeep;
+    qsort(sc->raw, sc->nraw, sizeof *sc->raw, cmp_raw);
+
+    /* Category scores: max per detector, noisy-OR across detectors. */
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        uint32_t di = sc->touched[i];
+        double m = sc->det_max[di];
+        if (m <= 0)
+            continue;
+        uint32_t c = s->dets[di].cat;
+        if (sc->cat_n[c] == 0) {
+            sc->cat_touched[sc->ncat_touched++] = c;
+            sc->cat_prod[c] = 1.0;
+            sc->cat_max[c] = 0;
+        }
+        sc->cat_n[c]++;
+        sc->cat_prod[c] *= 1.0 - m;
+        if (m > sc->cat_max[c])
+            sc->cat_max[c] = m;
+    }
+
+    /* Size the result arena once, so pointers into it stay put. */
+    size_t need = slen(route->name);
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        const rg__cdet *d = &s->dets[sc->touched[i]];
+        need += slen(d->id) + slen(s->cats[d->cat]);
+    }
+    for (size_t i = 0; i < sc->ncat_touched; i++) {
+        const rg__cthr *t = &route->thr[sc->cat_touched[i]];
+        for (int f = 0; f < RG__F_COUNT; f++)
+            need += slen(t->key[f]) + slen(t->from[f]);
+    }
+    if (need > result->arena_cap) {
+        char *na = rg__realloc(&result->a, result->arena, need);
+        if (!na) {
+            status = fail(result, route->on_error, RG_E_NOMEM);
+            goto out;
+        }
+        result->arena = na;
+        result->arena_cap = need;
+    }
+    result->arena_len = 0;
+    result->route = arena_put(result, route->name);
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        uint32_t di = sc->touched[i];
+        const rg__cdet *d = &s->dets[di];
+        sc->det_off[di] = (uint32_t)result->arena_len;
+        arena_put(result, d->id);
+        arena_put(result, s->cats[d->cat]);
+    }
+
+    /* Decide. */
+    rg_verdict verdict = RG_ALLOW;
+    int any_redact = 0;
+    for (size_t i = 0; i < sc->ncat_touched; i++) {
+        uint32_t c = sc->cat_touched[i];
+        double score = sc->cat_n[c] == 1 ? sc->cat_max[c] : 1.0 - sc->cat_prod[c];
+        const rg__cthr *t = &route->thr[c];
+        rg_verdict cv = RG_ALLOW;
+        int red = 0;
+        for (int f = 0; f < RG__F_COUNT; f++) {
+            if (t->v[f] > 1.0 || score + RG__EPS < t->v[f])
+                continue;
+            if (f == RG__F_BLOCK)
+                cv = RG_BLOCK;
+            else if (f == RG__F_HANDOFF && cv < RG_HANDOFF)
+                cv = RG_HANDOFF;
+            else if (f == RG__F_REDACT)
+                red = 1;
+            if (rg__grow(&result->a, (void **)&result->reasons, &result->capreasons,
+                         result->nreasons + 1, sizeof *result->reasons)) {
+                status = fail(result, route->on_error, RG_E_NOMEM);
+                goto out;
+            }
+            rg_reason *rs = &result->reasons[result->nreasons++];
+            rs->category = s->cats[c]; /* fixed to arena below */
+            rs->rule = arena_put(result, t->key[f]);
+            rs->route = arena_put(result, t->from[f]);
+            rs->action = action_name[f];
+            rs->score = score;
+            rs->threshold = t->v[f];
+        }
+        if (cv > verdict)
+            verdict = cv;
+        any_redact |= red;
+        if (rg__grow(&result->a, (void **)&result->cats, &result->capcats,
+                     result->ncats + 1, sizeof *result->cats)) {
+            status = fail(result, route->on_error, RG_E_NOMEM);
+            goto out;
+        }
+        rg_category_score *cs = &result->cats[result->ncats++];
+        cs->category = s->cats[c];
+        cs->score = score;
+        cs->verdict = cv;
+        cs->redact = red;
+        sc->cat_n[c] = (uint32_t)(red ? 0x80000000u : 0); /* reuse: redact mark */
+    }
+    /* Point category names at the arena copies made with each detector. */
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        uint32_t di = sc->touched[i];
+        const char *cat = s->cats[s->dets[di].cat];
+        const char *copy = result->arena + sc->det_off[di] + strlen(s->dets[di].id) + 1;
+        for (size_t k = 0; k < result->ncats; k++)
+            if (result->cats[k].category == cat)
+                result->cats[k].category = copy;
+        for (size_t k = 0; k < result->nreasons; k++)
+            if (result->reasons[k].category == cat)
+                result->reasons[k].category = copy;
+    }
+
+    /* Hits. */
+    for (size_t i = 0; i < sc->nraw; i++) {
+        if (result->nhits == RG_MAX_HITS) {
+            result->flags |= RG_FLAG_HITS_TRUNCATED;
+            break;
+        }
+        const rg__rawhit *h = &sc->raw[i];
+        rg_hit *o = &result->hits[result->nhits++];
+        o->detector = result->arena + sc->det_off[h->det];
+        o->category = o->detector + strlen(o->detector) + 1;
+        o->start = h->start;
+        o->end = h->end;
+        o->score = h->score;
+    }
+    if (sc->truncated)
+        result->flags |= RG_FLAG_HITS_TRUNCATED;
+
+    /* Redacted copy: every byte of every span of a redacted category. */
+    if (any_redact) {
+        if (sc->truncated) {
+            /* Spans were dropped, so a redacted copy could leak one: the
+             * copy cannot be trusted, the reply needs a person. */
+            verdict = verdict > route->on_error ? verdict : route->on_error;
+            result->flags |= RG_FLAG_ENGINE_ERROR | RG_FLAG_FAILSAFE;
+        } else {
+            size_t total = req->reply_len + 1;
+            for (size_t i = 0; i < sc->nraw; i++) {
+                uint32_t c = s->dets[sc->raw[i].det].cat;
+                if (sc->cat_n[c])
+                    total += strlen(route->thr[c].mask);
+            }
+            if (total > result->redacted_cap) {
+                char *nb = rg__realloc(&result->a, result->redacted, total);
+                if (!nb) {
+                    status = fail(result, route->on_error, RG_E_NOMEM);
+                    goto out;
+                }
+                result->redacted = nb;
+                result->redacted_cap = total;
+            }
+            size_t o = 0, pos = 0;
+            for (size_t i = 0; i < sc->nraw; i++) {
+                const rg__rawhit *h = &sc->raw[i];
+                uint32_t c = s->dets[h->det].cat;
+                if (!sc->cat_n[c])
+                    continue;
+                size_t hs_ = h->start, he = h->end;
+                if (he <= pos)
+                    continue; /* inside a span already masked */
+                if (hs_ < pos)
+                    hs_ = pos; /* overlap: extend the previous mask */
+                else {
+                    memcpy(result->redacted + o, reply + pos, hs_ - pos);
+                    o += hs_ - pos;
+                    const char *mask = route->thr[c].mask;
+                    size_t ml = strlen(mask);
+                    memcpy(result->redacted + o, mask, ml);
+                    o += ml;
+                }
+                pos = he;
+            }
+            memcpy(result->redacted + o, reply + pos, req->reply_len - pos);
+            o += req->reply_len - pos;
+            result->redacted[o] = '\0';
+            result->redacted_len = o;
+            result->has_redacted = 1;
+            result->flags |= RG_FLAG_REDACTED;
+        }
+    }
+    for (size_t i = 0; i < sc->ncat_touched; i++)
+        sc->cat_n[sc->cat_touched[i]] = 0;
+
+    result->verdict = verdict;
+    if (oversize)
+        apply_failsafe(result, verdict, route->on_oversize, RG_FLAG_OVERSIZE);
+    if (sc->timed_out)
+        apply_failsafe(result, result->verdict, route->on_timeout,
+                       RG_FLAG_BUDGET_EXCEEDED);
+
+out:
+    if (sc->det_max)
+        for (size_t i = 0; i < sc->ntouched; i++) {
+            sc->det_max[sc->touched[i]] = 0;
+            sc->det_flag[sc->touched[i]] = 0;
+        }
+    if (sc->cat_n)
+        for (size_t i = 0; i < sc->ncat_touched; i++)
+            sc->cat_n[sc->cat_touched[i]] = 0;
+    sc->ntouched = 0;
+    sc->ncat_touched = 0;
+    sc->snap = NULL;
+    rg__engine_unpin(sc);
+    result->elapsed_ns = now_ns() - t0;
+    return status;
+}

@@ -1,0 +1,659 @@
+/* compile.c — policy model → immutable snapshot: normalised lexicon
+ * terms and regexes into one Hyperscan block-mode database per view,
+ * PCRE2 codes for span extraction and PCRE2-only detectors, and routes
+ * resolved (inheritance flattened, thresholds looked up per category) so
+ * that a check does no lookups by name. */
+#include "snapshot.h"
+#include "alloc.h"
+#include "normalize.h"
+#include "sha256.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct builder {
+    const rg_allocator *a;
+    const rg__policy *p;
+    rg__snapshot *s;
+    rg__diags *d;
+    /* per view: Hyperscan expressions, flags and ids */
+    char **expr[RG__VIEW_COUNT];
+    unsigned *flags[RG__VIEW_COUNT];
+    unsigned *ids[RG__VIEW_COUNT];
+    size_t n[RG__VIEW_COUNT], cap[RG__VIEW_COUNT];
+    size_t cappats;
+    rg__vbuf tmp;
+    int oom;
+} builder;
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static const char *own(builder *b, const char *str)
+{
+    rg__snapshot *s = b->s;
+    for (size_t i = 0; i < s->nowned; i++)
+        if (!strcmp(s->owned[i], str))
+            return s->owned[i];
+    if (rg__grow(b->a, (void **)&s->owned, &s->capowned, s->nowned + 1,
+                 sizeof *s->owned)) {
+        b->oom = 1;
+        return "";
+    }
+    char *c = rg__strdup(b->a, str);
+    if (!c) {
+        b->oom = 1;
+        return "";
+    }
+    s->owned[s->nowned++] = c;
+    return c;
+}
+
+/* Add one Hyperscan expression for view v, standing for pattern `pat`. */
+static int add_expr(builder *b, rg__view v, char *expr, unsigned flags,
+                    const rg__pat *pat)
+{
+    rg__snapshot *s = b->s;
+    if (rg__grow(b->a, (void **)&s->pats, &b->cappats, s->npats + 1,
+                 sizeof *s->pats))
+        goto oom;
+    size_t cap = b->cap[v];
+    if (rg__grow(b->a, (void **)&b->expr[v], &cap, b->n[v] + 1, sizeof(char *)))
+        goto oom;
+    cap = b->cap[v];
+    if (rg__grow(b->a, (void **)&b->flags[v], &cap, b->n[v] + 1, sizeof(unsigned)))
+        goto oom;
+    cap = b->cap[v];
+    if (rg__grow(b->a, (void **)&b->ids[v], &cap, b->n[v] + 1, sizeof(unsigned)))
+        goto oom;
+    b->cap[v] = cap;
+    s->pats[s->npats] = *pat;
+    b->expr[v][b->n[v]] = expr;
+    b->flags[v][b->n[v]] = flags;
+    b->ids[v][b->n[v]] = (unsigned)s->npats;
+    b->n[v]++;
+    s->npats++;
+    return 0;
+oom:
+    rg__free(b->a, expr);
+    b->oom = 1;
+    return -1;
+}
+
+static int is_word_byte(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
+}
+
+/* A literal as a Hyperscan expression: every byte that is not a letter
+ * or digit is hex-escaped, so no term can inject regex syntax. */
+static char *literal_expr(builder *b, const char *t, size_t n)
+{
+    char *e = rg__malloc(b->a, n * 4 + 1);
+    if (!e) {
+        b->oom = 1;
+        return NULL;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)t[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
+            e[o++] = (char)c;
+        } else {
+            static const char hx[] = "0123456789abcdef";
+            e[o++] = '\\';
+            e[o++] = 'x';
+            e[o++] = hx[c >> 4];
+            e[o++] = hx[c & 15];
+        }
+    }
+    e[o] = '\0';
+    return e;
+}
+
+/* Normalise a term as the view it will be matched in sees text. */
+static const char *term_view(builder *b, const rg__detector *det,
+                             const char *text, size_t *len)
+{
+    if (det->view == RG__VIEW_RAW) {
+        *len = strlen(text);
+        return text;
+    }
+    int invalid = 0;
+    if (rg__normalize(b->a, &b->tmp, text, strlen(text), &invalid)) {
+        b->oom = 1;
+        return NULL;
+    }
+    *len = b->tmp.len;
+    return b->tmp.text;
+}
+
+static void add_literal(builder *b, uint32_t di, const rg__detector *det,
+                        const char *text, double score, int type,
+                        const rg__loc *loc)
+{
+    size_t n;
+    const char *t = term_view(b, det, text, &n);
+    if (!t)
+        return;
+    if (n == 0) {
+        rg__diag_warn(b->d, loc->file, loc->line, loc->column,
+                      "%s term of detector '%s' is empty after normalisation; ignored",
+                      type == RG__PAT_ALLOW ? "allow" : "lexicon", det->id);
+        return;
+    }
+    rg__pat pat = {0};
+    pat.det = di;
+    pat.len = (uint32_t)n;
+    pat.score = score;
+    pat.type = (uint8_t)type;
+    if (is_word_byte((unsigned char)t[0]))
+        pat.edges |= RG__EDGE_LEFT;
+    if (is_word_byte((unsigned char)t[n - 1]))
+        pat.edges |= RG__EDGE_RIGHT;
+    char *e = literal_expr(b, t, n);
+    if (!e)
+        return;
+    unsigned flags = det->view == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0;
+    add_expr(b, det->view, e, flags, &pat);
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+    return strcmp(*(char *const *)x, *(char *const *)y);
+}
+
+static long cat_index(const rg__snapshot *s, const char *name)
+{
+    size_t lo = 0, hi = s->ncats;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(s->cats[mid], name);
+        if (c == 0)
+            return (long)mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+static int build_categories(builder *b)
+{
+    rg__snapshot *s = b->s;
+    const rg__policy *p = b->p;
+    s->cats = rg__calloc(b->a, p->ndetectors ? p->ndetectors : 1, sizeof *s->cats);
+    if (!s->cats)
+        return -1;
+    for (size_t i = 0; i < p->ndetectors; i++) {
+        size_t j;
+        for (j = 0; j < s->ncats; j++)
+            if (!strcmp(s->cats[j], p->detectors[i].category))
+                break;
+        if (j == s->ncats) {
+            s->cats[s->ncats] = (char *)own(b, p->detectors[i].category);
+            s->ncats++;
+        }
+    }
+    qsort(s->cats, s->ncats, sizeof *s->cats, cmp_str);
+    return b->oom ? -1 : 0;
+}
+
+static uint32_t pcre_options(const rg__detector *det)
+{
+    /* Views are valid UTF-8 by construction, so PCRE2 can skip its own
+     * check at match time (PCRE2_NO_UTF_CHECK in check.c). */
+    return PCRE2_UTF | (det->caseless ? PCRE2_CASELESS : 0);
+}
+
+static void compile_pattern(builder *b, uint32_t di, const rg__detector *det)
+{
+    rg__cdet *cd = &b->s->dets[di];
+    int errcode;
+    PCRE2_SIZE erroff;
+    pcre2_compile_context *cctx = pcre2_compile_context_create(b->s->gctx);
+    if (!cctx) {
+        b->oom = 1;
+        return;
+    }
+    cd->re = pcre2_compile((PCRE2_SPTR)det->pattern, PCRE2_ZERO_TERMINATED,
+                           pcre_options(det), &errcode, &erroff, cctx);
+    pcre2_compile_context_free(cctx);
+    if (!cd->re && errcode == PCRE2_ERROR_HEAP_FAILED) {
+        b->oom = 1;
+        return;
+    }
+    if (!cd->re) {
+        PCRE2_UCHAR msg[256];
+        pcre2_get_error_message(errcode, msg, sizeof msg);
+        rg__diag_error(b->d, det->pattern_loc.file, det->pattern_loc.line,
+                       det->pattern_loc.column,
+                       "detector '%s': pattern does not compile at offset %zu: %s",
+                       det->id, (size_t)erroff, (const char *)msg);
+        return;
+    }
+    /* JIT is an optimisation: without it PCRE2 interprets, same results. */
+    (void)pcre2_jit_compile(cd->re, PCRE2_JIT_COMPLETE);
+    uint32_t cap = 0;
+    pcre2_pattern_info(cd->re, PCRE2_INFO_CAPTURECOUNT, &cap);
+    if (cap + 1 > b->s->max_ovector)
+        b->s->max_ovector = cap + 1;
+    if (det->kind == RG__KIND_PCRE) {
+        cd->pcre_only = 1;
+        return;
+    }
+
+    /* Compile alone first: a per-rule diagnostic instead of one error for
+     * the whole database, and the choice of fallback per pattern. */
+    unsigned flags = HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH |
+                     (det->caseless ? HS_FLAG_CASELESS : 0);
+    hs_database_t *db = NULL;
+    hs_compile_error_t *err = NULL;
+    if (hs_compile(det->pattern, flags, HS_MODE_BLOCK, NULL, &db, &err) != HS_SUCCESS) {
+        if (err && strstr(err->message, "empty")) {
+            rg__diag_error(b->d, det->pattern_loc.file, det->pattern_loc.line,
+                           det->pattern_loc.column,
+                           "detector '%s': pattern can match empty text: %s",
+                           det->id, err->message);
+            hs_free_compile_error(err);
+            return;
+        }
+        char why[200];
+        snprintf(why, sizeof why, "%s", err ? err->message : "unknown");
+        hs_free_compile_error(err);
+        err = NULL;
+        flags |= HS_FLAG_PREFILTER;
+        if (hs_compile(det->pattern, flags, HS_MODE_BLOCK, NULL, &db, &err) != HS_SUCCESS) {
+            hs_free_compile_error(err);
+            cd->pcre_only = 1;
+            rg__diag_warn(b->d, det->pattern_loc.file, det->pattern_loc.line,
+                          det->pattern_loc.column,
+                          "detector '%s': Hyperscan cannot compile this pattern (%s); "
+                          "it runs with PCRE2 on every check (slow path)",
+                          det->id, why);
+            return;
+        }
+        rg__diag_warn(b->d, det->pattern_loc.file, det->pattern_loc.line,
+                      det->pattern_loc.column,
+                      "detector '%s': Hyperscan cannot compile this pattern exactly (%s); "
+                      "it runs as a prefilter confirmed by PCRE2",
+                      det->id, why);
+    }
+    hs_free_database(db);
+    rg__pat pat = {0};
+    pat.det = di;
+    pat.type = RG__PAT_REGEX;
+    pat.score = det->score;
+    char *e = rg__strdup(b->a, det->pattern);
+    if (!e) {
+        b->oom = 1;
+        return;
+    }
+    add_expr(b, det->view, e, flags, &pat);
+}
+
+/* Dedupe a detector's terms after normalisation: two spellings that fold
+ * to the same text would otherwise report the same span twice. */
+typedef struct nterm {
+    char *text;
+    size_t len;
+    double score;
+    const rg__loc *loc;
+} nterm;
+
+static int cmp_nterm(const void *x, const void *y)
+{
+    const nterm *a = x, *b2 = y;
+    size_t n = a->len < b2->len ? a->len : b2->len;
+    int c = memcmp(a->text, b2->text, n);
+    if (c)
+        return c;
+    return (a->len > b2->len) - (a->len < b2->len);
+}
+
+static void compile_words(builder *b, uint32_t di, const rg__detector *det)
+{
+    nterm *v = rg__calloc(b->a, det->nterms ? det->nterms : 1, sizeof *v);
+    if (!v) {
+        b->oom = 1;
+        return;
+    }
+    size_t nv = 0;
+    for (size_t i = 0; i < det->nterms; i++) {
+        size_t n;
+        const char *t = term_view(b, det, det->terms[i].text, &n);
+        if (!t)
+            break;
+        if (n == 0) {
+            const rg__loc *l = &det->terms[i].loc;
+            rg__diag_warn(b->d, l->file, l->line, l->column,
+                          "term of detector '%s' is empty after normalisation; ignored",
+                          det->id);
+            continue;
+        }
+        v[nv].text = rg__strndup(b->a, t, n);
+        if (!v[nv].text) {
+            b->oom = 1;
+            break;
+        }
+        v[nv].len = n;
+        v[nv].score = det->terms[i].score >= 0 ? det->terms[i].score : det->score;
+        v[nv].loc = &det->terms[i].loc;
+        nv++;
+    }
+    qsort(v, nv, sizeof *v, cmp_nterm);
+    for (size_t i = 0; i < nv && !b->oom; i++) {
+        double score = v[i].score;
+        while (i + 1 < nv && !cmp_nterm(&v[i], &v[i + 1])) {
+            if (v[i + 1].score > score)
+                score = v[i + 1].score;
+            rg__free(b->a, v[i].text);
+            v[i].text = NULL;
+            i++;
+        }
+        rg__pat pat = {0};
+        pat.det = di;
+        pat.len = (uint32_t)v[i].len;
+        pat.score = score;
+        pat.type = RG__PAT_WORD;
+        if (is_word_byte((unsigned char)v[i].text[0]))
+            pat.edges |= RG__EDGE_LEFT;
+        if (is_word_byte((unsigned char)v[i].text[v[i].len - 1]))
+            pat.edges |= RG__EDGE_RIGHT;
+        char *e = literal_expr(b, v[i].text, v[i].len);
+        if (e)
+            add_expr(b, det->view, e,
+                     det->view == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0, &pat);
+        b->s->nwords++;
+    }
+    for (size_t i = 0; i < nv; i++)
+        rg__free(b->a, v[i].text);
+    rg__free(b->a, v);
+}
+
+static int build_detectors(builder *b)
+{
+    const rg__policy *p = b->p;
+    rg__snapshot *s = b->s;
+    s->dets = rg__calloc(b->a, p->ndetectors ? p->ndetectors : 1, sizeof *s->dets);
+    s->always = rg__calloc(b->a, p->ndetectors ? p->ndetectors : 1, sizeof *s->always);
+    if (!s->dets || !s->always)
+        return -1;
+    s->ndets = p->ndetectors;
+    s->max_ovector = 1;
+    for (size_t i = 0; i < p->ndetectors && !b->oom; i++) {
+        const rg__detector *det = &p->detectors[i];
+        rg__cdet *cd = &s->dets[i];
+        cd->id = (char *)own(b, det->id);
+        cd->cat = (uint32_t)cat_index(s, det->category);
+        cd->kind = det->kind;
+        cd->view = det->view;
+        cd->score = det->score;
+        cd->validate = det->validate;
+        if (det->kind == RG__KIND_WORDS)
+            compile_words(b, (uint32_t)i, det);
+        else
+            compile_pattern(b, (uint32_t)i, det);
+        if (cd->pcre_only && cd->re)
+            s->always[s->nalways++] = (uint32_t)i;
+        for (size_t k = 0; k < det->nallow && !b->oom; k++)
+            add_literal(b, (uint32_t)i, det, det->allow[k], 0, RG__PAT_ALLOW,
+                        &det->loc);
+    }
+    return b->oom ? -1 : 0;
+}
+
+static int build_databases(builder *b)
+{
+    rg__snapshot *s = b->s;
+    for (int v = 0; v < RG__VIEW_COUNT; v++) {
+        if (b->n[v] == 0)
+            continue;
+        hs_compile_error_t *err = NULL;
+        if (hs_compile_multi((const char *const *)b->expr[v], b->flags[v], b->ids[v],
+                             (unsigned)b->n[v], HS_MODE_BLOCK, NULL, &s->db[v],
+                             &err) != HS_SUCCESS) {
+            const rg__loc *l = NULL;
+            const char *id = "?";
+            if (err && err->expression >= 0 && (size_t)err->expression < b->n[v]) {
+                const rg__pat *pat = &s->pats[b->ids[v][err->expression]];
+                const rg__detector *det = &b->p->detectors[pat->det];
+                l = &det->pattern_loc;
+                if (!l->file)
+                    l = &det->loc;
+                id = det->id;
+            }
+            rg__diag_error(b->d, l ? l->file : NULL, l ? l->line : 0,
+                           l ? l->column : 0,
+                           "detector '%s': Hyperscan database compile failed: %s", id,
+                           err ? err->message : "unknown error");
+            hs_free_compile_error(err);
+            return RG_E_COMPILE;
+        }
+        if (hs_alloc_scratch(s->db[v], &s->proto) != HS_SUCCESS)
+            return RG_E_NOMEM;
+    }
+    return RG_OK;
+}
+
+/* Flatten one route: settings from the nearest route in its extends chain
+ * that sets them; each threshold field from the most specific rule key
+ * that sets it, the child winning over its parents on the same key. */
+/* Deeper inheritance than this is a policy error, not a stack risk. */
+#define RG__MAX_EXTENDS 32
+
+static int resolve_route(builder *b, size_t ri, rg__croute *cr)
+{
+    const rg__policy *p = b->p;
+    const rg__route *chain[RG__MAX_EXTENDS];
+    size_t nchain = 0;
+    for (long r = (long)ri; r >= 0;) {
+        if (nchain == RG__MAX_EXTENDS) {
+            const rg__route *rt = &p->routes[ri];
+            rg__diag_error(b->d, rt->loc.file, rt->loc.line, rt->loc.column,
+                           "route '%s': extends chain is deeper than %d routes",
+                           rt->name, RG__MAX_EXTENDS);
+            return 1;
+        }
+        chain[nchain++] = &p->routes[r];
+        r = p->routes[r].extends ? rg__policy_route_index(p, p->routes[r].extends) : -1;
+    }
+    cr->name = (char *)own(b, p->routes[ri].name);
+    cr->budget_ns = 2000ull * 1000;
+    cr->max_bytes = 65536;
+    cr->on_timeout = cr->on_error = cr->on_oversize = RG_HANDOFF;
+    const char *mask = NULL;
+    int got_budget = 0, got_max = 0, got_to = 0, got_err = 0, got_over = 0;
+    for (size_t c = 0; c < nchain; c++) {
+        const rg__route *r = chain[c];
+        if (!got_budget && r->has_budget_us) {
+            cr->budget_ns = r->budget_us * 1000ull;
+            got_budget = 1;
+        }
+        if (!got_max && r->has_max_bytes) {
+            cr->max_bytes = (size_t)r->max_bytes;
+            got_max = 1;
+        }
+        if (!got_to && r->has_on_timeout) {
+            cr->on_timeout = r->on_timeout;
+            got_to = 1;
+        }
+        if (!got_err && r->has_on_error) {
+            cr->on_error = r->on_error;
+            got_err = 1;
+        }
+        if (!got_over && r->has_on_oversize) {
+            cr->on_oversize = r->on_oversize;
+            got_over = 1;
+        }
+        if (!mask && r->mask)
+            mask = r->mask;
+    }
+    if (cr->max_bytes > UINT32_MAX / 16)
+        cr->max_bytes = UINT32_MAX / 16; /* view maps hold 32-bit offsets */
+    cr->thr = rg__calloc(b->a, b->s->ncats ? b->s->ncats : 1, sizeof *cr->thr);
+    if (!cr->thr)
+        return -1;
+    for (size_t ci = 0; ci < b->s->ncats; ci++) {
+        const char *cat = b->s->cats[ci];
+        rg__cthr *t = &cr->thr[ci];
+        const char *tmask = NULL;
+        for (int f = 0; f < RG__F_COUNT; f++)
+            t->v[f] = RG__OFF;
+        int found[RG__F_COUNT] = {0};
+        /* Prefixes from the most specific: "a.b.c", "a.b", "a". */
+        size_t len = strlen(cat);
+        for (;;) {
+            for (size_t c = 0; c < nchain; c++) {
+                const rg__route *r = chain[c];
+                for (size_t k = 0; k < r->nrules; k++) {
+                    const rg__rule *rule = &r->rules[k];
+                    if (strlen(rule->key) != len || memcmp(rule->key, cat, len))
+                        continue;
+                    for (int f = 0; f < RG__F_COUNT; f++) {
+                        if (found[f] || !rule->has[f])
+                            continue;
+                        found[f] = 1;
+                        t->v[f] = rule->value[f] < 0 ? RG__OFF : rule->value[f];
+                        t->key[f] = own(b, rule->key);
+                        t->from[f] = own(b, r->name);
+                    }
+                    if (!tmask && rule->mask)
+                        tmask = rule->mask;
+                }
+            }
+            while (len > 0 && cat[len - 1] != '.')
+                len--;
+            if (len == 0)
+                break;
+            len--; /* drop the dot */
+        }
+        t->mask = own(b, tmask ? tmask : mask ? mask : "[REDACTED]");
+    }
+    return b->oom ? -1 : 0;
+}
+
+static int cmp_route(const void *x, const void *y)
+{
+    return strcmp(((const rg__croute *)x)->name, ((const rg__croute *)y)->name);
+}
+
+static void *pcre_malloc(size_t n, void *u) { return rg__malloc(u, n); }
+static void pcre_free(void *ptr, void *u) { rg__free(u, ptr); }
+
+int rg__snapshot_compile(const rg_allocator *a, const rg__policy *p,
+                         rg__snapshot **out, rg__diags *d)
+{
+    uint64_t t0 = now_ns();
+    *out = NULL;
+    rg__snapshot *s = rg__calloc(a, 1, sizeof *s);
+    if (!s)
+        return RG_E_NOMEM;
+    s->a = *a;
+    builder b;
+    memset(&b, 0, sizeof b);
+    b.a = &s->a;
+    b.p = p;
+    b.s = s;
+    b.d = d;
+    int rc = RG_OK;
+    s->gctx = pcre2_general_context_create(pcre_malloc, pcre_free, (void *)&s->a);
+    if (!s->gctx) {
+        rc = RG_E_NOMEM;
+        goto done;
+    }
+    size_t errors_before = d->nerrors;
+    if (build_categories(&b) || build_detectors(&b)) {
+        rc = RG_E_NOMEM;
+        goto done;
+    }
+    if (d->nerrors > errors_before) {
+        rc = RG_E_COMPILE;
+        goto done;
+    }
+    rc = build_databases(&b);
+    if (rc)
+        goto done;
+    s->routes = rg__calloc(b.a, p->nroutes ? p->nroutes : 1, sizeof *s->routes);
+    if (!s->routes) {
+        rc = RG_E_NOMEM;
+        goto done;
+    }
+    for (size_t r = 0; r < p->nroutes; r++) {
+        int rr = resolve_route(&b, r, &s->routes[r]);
+        if (rr) {
+            s->nroutes = r + 1;
+            rc = rr == 1 ? RG_E_POLICY : RG_E_NOMEM;
+            goto done;
+        }
+        s->nroutes = r + 1;
+    }
+    qsort(s->routes, s->nroutes, sizeof *s->routes, cmp_route);
+    snprintf(s->version, sizeof s->version, "%s", p->version ? p->version : "");
+    rg__hex(p->hash, 32, s->hash);
+    if (b.oom)
+        rc = RG_E_NOMEM;
+done:
+    for (int v = 0; v < RG__VIEW_COUNT; v++) {
+        for (size_t i = 0; i < b.n[v]; i++)
+            rg__free(b.a, b.expr[v][i]);
+        rg__free(b.a, b.expr[v]);
+        rg__free(b.a, b.flags[v]);
+        rg__free(b.a, b.ids[v]);
+    }
+    rg__vbuf_free(b.a, &b.tmp);
+    if (rc != RG_OK) {
+        rg__snapshot_free(s);
+        return rc;
+    }
+    s->compile_ns = now_ns() - t0;
+    *out = s;
+    return RG_OK;
+}
+
+void rg__snapshot_free(rg__snapshot *s)
+{
+    if (!s)
+        return;
+    rg_allocator a = s->a;
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        hs_free_database(s->db[v]);
+    hs_free_scratch(s->proto);
+    for (size_t i = 0; i < s->ndets; i++)
+        pcre2_code_free(s->dets[i].re);
+    for (size_t r = 0; r < s->nroutes; r++)
+        rg__free(&a, s->routes[r].thr);
+    rg__free(&a, s->routes);
+    rg__free(&a, s->dets);
+    rg__free(&a, s->always);
+    rg__free(&a, s->cats);
+    rg__free(&a, s->pats);
+    for (size_t i = 0; i < s->nowned; i++)
+        rg__free(&a, s->owned[i]);
+    rg__free(&a, s->owned);
+    pcre2_general_context_free(s->gctx);
+    rg__free(&a, s);
+}
+
+const rg__croute *rg__snapshot_route(const rg__snapshot *s, const char *name)
+{
+    size_t lo = 0, hi = s->nroutes;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(s->routes[mid].name, name);
+        if (c == 0)
+            return &s->routes[mid];
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return NULL;
+}

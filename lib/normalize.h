@@ -1,0 +1,56 @@
+/* normalize.h — the text views that scanners see, each with a map from
+ * every view byte back to the original bytes it came from, so that a hit
+ * in any view reports (and redaction removes) exact original spans.
+ *
+ * Views:
+ *   raw         the reply as written; only materialised when the reply
+ *               holds invalid UTF-8 (each bad byte becomes U+FFFD), since
+ *               Hyperscan's UTF-8 mode has undefined behaviour otherwise.
+ *   normalized  compatibility-folded (NFKC-style), case-folded, marks
+ *               stripped, default-ignorable code points (zero-width, bidi
+ *               controls) dropped, whitespace and control runs collapsed
+ *               to one space. Always valid UTF-8.
+ *
+ * Buffers grow with the caller's allocator; once grown to the largest
+ * input, building a view allocates nothing. */
+#ifndef RG_NORMALIZE_H
+#define RG_NORMALIZE_H
+#include <stddef.h>
+#include <stdint.h>
+#include "replyguard.h"
+
+typedef struct rg__vbuf {
+    char *text;       /* view bytes (NUL-terminated for convenience) */
+    uint32_t *start;  /* per view byte: offset of its source in the original */
+    uint8_t *srclen;  /* per view byte: length of that source code point */
+    size_t len;
+    size_t cap;
+} rg__vbuf;
+
+void rg__vbuf_free(const rg_allocator *a, rg__vbuf *v);
+/* Make room for `need` bytes in total; 0 or -1 (OOM). */
+int rg__vbuf_reserve(const rg_allocator *a, rg__vbuf *v, size_t need);
+
+/* Build the normalized view of s[0..n). *invalid is set to 1 if s holds
+ * invalid UTF-8 (left untouched otherwise). Returns 0 or -1 (OOM). */
+int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
+                  size_t n, int *invalid);
+
+/* Build the raw view with each invalid UTF-8 byte replaced by U+FFFD. */
+int rg__repair_utf8(const rg_allocator *a, rg__vbuf *v, const char *s,
+                    size_t n);
+
+/* 1 if s[0..n) is valid UTF-8 (overlongs, surrogates and code points
+ * above U+10FFFF are invalid). */
+int rg__utf8_is_valid(const char *s, size_t n);
+
+/* The largest k <= n such that s[0..k) does not end inside a UTF-8
+ * sequence (used to cut an oversize reply on a code point boundary). */
+size_t rg__utf8_floor(const char *s, size_t n, size_t k);
+
+/* Word-character tests on a view, for whole-word matching: 1 if the code
+ * point ending just before `pos` (dir < 0) or starting at `pos` (dir > 0)
+ * is a letter, digit or underscore. Outside the text counts as no. */
+int rg__word_before(const char *t, size_t len, size_t pos);
+int rg__word_after(const char *t, size_t len, size_t pos);
+#endif

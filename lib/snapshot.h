@@ -1,0 +1,90 @@
+/* snapshot.h — an immutable compiled policy set. Built by compile.c,
+ * published by engine.c, read by check.c from many threads at once
+ * without locks: nothing in it changes after rg__snapshot_compile
+ * returns. */
+#ifndef RG_SNAPSHOT_H
+#define RG_SNAPSHOT_H
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs/hs.h>
+#include <pcre2.h>
+#include <stdint.h>
+#include "model.h"
+
+/* What a Hyperscan pattern id stands for. */
+enum { RG__PAT_WORD = 0, RG__PAT_ALLOW = 1, RG__PAT_REGEX = 2 };
+/* Boundary checks a word pattern needs: its first/last byte is a word
+ * character, so the neighbouring code point must not be one. */
+enum { RG__EDGE_LEFT = 1, RG__EDGE_RIGHT = 2 };
+
+typedef struct rg__pat {
+    uint32_t det;    /* detector index */
+    uint32_t len;    /* bytes in the normalized term (words, allow) */
+    double score;    /* this term's score (words) */
+    uint8_t type;    /* RG__PAT_* */
+    uint8_t edges;   /* RG__EDGE_* */
+} rg__pat;
+
+typedef struct rg__cdet {
+    char *id;
+    uint32_t cat;          /* index into snapshot cats */
+    rg__kind kind;
+    rg__view view;
+    double score;
+    rg__validator validate;
+    pcre2_code *re;        /* regex / pcre: span extraction and confirmation */
+    int pcre_only;         /* run PCRE2 on every check (pcre kind, or a regex
+                              Hyperscan could not take even as prefilter) */
+} rg__cdet;
+
+/* A threshold value that is never crossed (`off` or unset). */
+#define RG__OFF 2.0
+
+typedef struct rg__cthr {
+    double v[RG__F_COUNT];        /* threshold or RG__OFF */
+    const char *key[RG__F_COUNT]; /* rule key that set it */
+    const char *from[RG__F_COUNT];/* route that set it */
+    const char *mask;             /* resolved mask for redaction */
+} rg__cthr;
+
+typedef struct rg__croute {
+    char *name;
+    uint64_t budget_ns;
+    size_t max_bytes;
+    rg_verdict on_timeout, on_error, on_oversize;
+    rg__cthr *thr;                /* per snapshot category */
+} rg__croute;
+
+typedef struct rg__snapshot {
+    rg_allocator a;
+    uint64_t generation;
+    char version[64];
+    char hash[65];
+    char **owned;                 /* strings the snapshot owns (keys, names) */
+    size_t nowned, capowned;
+    rg__cdet *dets;
+    size_t ndets;
+    char **cats;                  /* leaf categories used by detectors */
+    size_t ncats;
+    rg__pat *pats;
+    size_t npats;
+    hs_database_t *db[RG__VIEW_COUNT];
+    hs_scratch_t *proto;          /* grown over every db; cloned per scratch */
+    uint32_t *always;             /* detectors run by PCRE2 on every check */
+    size_t nalways;
+    rg__croute *routes;           /* sorted by name */
+    size_t nroutes;
+    uint32_t max_ovector;         /* pairs needed by the largest pattern */
+    pcre2_general_context *gctx;
+    uint64_t compile_ns;
+    size_t nwords;
+} rg__snapshot;
+
+/* Compile a checked policy model into a snapshot. Errors (with the
+ * pattern's file:line:column) go to d. Returns RG_OK, RG_E_COMPILE,
+ * RG_E_POLICY or RG_E_NOMEM. */
+int rg__snapshot_compile(const rg_allocator *a, const rg__policy *p,
+                         rg__snapshot **out, rg__diags *d);
+void rg__snapshot_free(rg__snapshot *s);
+/* Route by name (binary search), or NULL. */
+const rg__croute *rg__snapshot_route(const rg__snapshot *s, const char *name);
+#endif

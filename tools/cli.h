@@ -1,0 +1,140 @@
+/*
+ * cli.h — shared pieces of the replyguard command-line tool.
+ *
+ * The tool uses only the public API (replyguard.h). Each verb lives in its
+ * own file (cli_check.c, cli_batch.c, cli_lint.c, cli_test.c); what they
+ * share is here: policy-directory resolution, engine loading with
+ * diagnostics, a growable output buffer with a JSON writer that always
+ * produces valid UTF-8, and small option-parsing helpers.
+ */
+#ifndef RG_CLI_H
+#define RG_CLI_H
+
+/* getopt_long, strdup, ssize_t: meson passes -D_GNU_SOURCE; this keeps a
+ * plain `cc -std=c11` build working too. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "replyguard.h"
+
+#ifndef RG_DEFAULT_POLICY_DIR
+#define RG_DEFAULT_POLICY_DIR "/usr/local/share/replyguard/policies"
+#endif
+
+/* Exit statuses (DESIGN.md, "CLI contract"). */
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_FAIL = 1,  /* `test`: a case failed; `lint --strict`: warnings */
+    CLI_EXIT_USAGE = 2  /* usage, policy or I/O error (message on stderr) */
+};
+
+#define CLI_PROG "replyguard"
+
+/* ---- verbs (argv[0] is the verb name) ---------------------------------- */
+
+int cli_check_main(int argc, char **argv);
+int cli_batch_main(int argc, char **argv);
+int cli_lint_main(int argc, char **argv);
+int cli_test_main(int argc, char **argv);
+
+/* ---- messages ---------------------------------------------------------- */
+
+/* "replyguard VERB: message" on stderr. */
+void cli_error(const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* As cli_error, plus "Try 'replyguard VERB --help'."; returns CLI_EXIT_USAGE. */
+int cli_usage_error(const char *verb, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Report a getopt_long failure ('?' or ':') for argv[optind - 1]. */
+int cli_bad_option(const char *verb, int c, char **argv);
+
+/* ---- policies and engine ----------------------------------------------- */
+
+/* The policy path to use: `opt` if set, else $RG_POLICIES, else ./policies
+ * if it is a directory, else RG_DEFAULT_POLICY_DIR. */
+const char *cli_policy_path(const char *opt);
+
+/* Print one diagnostic as "file:line:column: severity: message" (the path
+ * stands in for a missing file; line/column 0 are left out). */
+void cli_print_diag(FILE *out, const rg_diag_entry *e, const char *path);
+
+/* Load the policy set, printing diagnostics on stderr. Errors are always
+ * printed; warnings only with show_warnings (otherwise a one-line note
+ * that lint would show them). Returns 0 with *out set, or CLI_EXIT_USAGE. */
+int cli_engine_open(const char *verb, const char *path, int show_warnings,
+                    rg_engine **out);
+
+/* 1 if the engine has a route of that name. */
+int cli_route_exists(const rg_engine *engine, const char *route);
+/* "a, b, c" (or "none"): the engine's route names; malloc'd (NULL on
+ * OOM). */
+char *cli_route_list(const rg_engine *engine);
+
+/* Read a whole stream (binary-safe). Returns 0, or -1 with errno set.
+ * *data is malloc'd, NUL-terminated after *len bytes. */
+int cli_read_all(FILE *f, char **data, size_t *len);
+
+/* ---- output buffer and JSON -------------------------------------------- */
+
+typedef struct cli_buf {
+    char *p;
+    size_t len, cap;
+    int oom; /* an append failed; contents are incomplete */
+} cli_buf;
+
+void cli_buf_free(cli_buf *b);
+void cli_buf_put(cli_buf *b, const void *data, size_t n);
+void cli_buf_puts(cli_buf *b, const char *s);
+void cli_buf_putc(cli_buf *b, char c);
+void cli_buf_printf(cli_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Write the buffer to f and empty it; -1 on a write error. */
+int cli_buf_flush(cli_buf *b, FILE *f);
+
+/* Length of the UTF-8 sequence at s (1..4) and whether it is valid. An
+ * invalid sequence's length is its maximal valid prefix (at least 1), so
+ * each bad sequence becomes one U+FFFD (the Unicode "maximal subpart"
+ * practice, as the WHATWG decoder does). n must be > 0. */
+size_t cli_utf8_seq(const unsigned char *s, size_t n, int *valid);
+
+/* A JSON string literal (quotes included) of n bytes: control characters
+ * escaped, NUL as \u0000, invalid UTF-8 replaced by U+FFFD. The output is
+ * always valid JSON and valid UTF-8, so it also serves to show untrusted
+ * text to a human on one line. */
+void cli_json_str(cli_buf *b, const char *s, size_t n);
+void cli_json_cstr(cli_buf *b, const char *s); /* NULL → null */
+/* A score or threshold: %.6g (scores are 0..1), null if not finite. */
+void cli_json_num(cli_buf *b, double v);
+/* A batch-input id (string, integer, real) or null. */
+void cli_json_id(cli_buf *b, const json_t *id);
+
+/* The batch output object for one checked reply (no trailing newline).
+ * id may be NULL (→ null). error, if set, is added as "error" (an engine
+ * error whose fail-safe verdict is still reported). */
+void cli_json_result(cli_buf *b, const json_t *id, const rg_result *r,
+                     const char *error);
+/* {"id": id, "error": message} (no trailing newline). */
+void cli_json_error(cli_buf *b, const json_t *id, const char *message);
+
+/* ---- result helpers ---------------------------------------------------- */
+
+/* Comma-separated flag names ("" when none): budget_exceeded, oversize,
+ * engine_error, failsafe, invalid_utf8, hits_truncated, redacted. */
+void cli_flag_names(cli_buf *b, unsigned flags, const char *sep);
+/* "12.3 µs" etc. into buf. */
+void cli_format_ns(char *buf, size_t size, uint64_t ns);
+
+/* Show bytes [start,end) of text as a JSON-style quoted string, at most
+ * max bytes (cut at a character boundary, "…" appended). */
+void cli_show_span(cli_buf *b, const char *text, size_t text_len,
+                   size_t start, size_t end, size_t max);
+
+#endif /* RG_CLI_H */
