@@ -73,14 +73,16 @@ RG_API const char *rg_version(void);
     X(ENGINE, -7, "engine error during check")                                 \
     X(MISMATCH, -8, "scratch belongs to another engine")                       \
     X(BUSY, -9, "object in use")                                               \
-    X(RANGE, -10, "index out of range")
+    X(RANGE, -10, "index out of range")                                        \
+    X(BUNDLE, -11, "compiled bundle is corrupt or was built for another "      \
+                   "replyguard build, Hyperscan version or CPU")
 
 typedef enum rg_status {
     RG_OK = 0,
 #define RG__STATUS_ENUM(name, value, msg) RG_E_##name = value,
     RG_STATUS_MAP(RG__STATUS_ENUM)
 #undef RG__STATUS_ENUM
-    RG__STATUS_LAST = -10
+    RG__STATUS_LAST = -11
 } rg_status;
 
 /**
@@ -132,7 +134,13 @@ enum {
      * still count every hit. */
     RG_FLAG_HITS_TRUNCATED = 1u << 5,
     /* A redact action applied: rg_result_redacted() returns the copy. */
-    RG_FLAG_REDACTED = 1u << 6
+    RG_FLAG_REDACTED = 1u << 6,
+    /* The result holds shadow findings: a hit of a detector in shadow
+     * mode, or the route itself is in shadow mode (`mode: shadow`). They
+     * never changed the verdict or the redacted copy;
+     * rg_result_shadow_verdict() says what the verdict would have been
+     * had they enforced. */
+    RG_FLAG_SHADOW = 1u << 7
 };
 
 /** The most hits a result records (scores still count all of them). */
@@ -200,15 +208,20 @@ typedef struct rg_result rg_result;
 typedef struct rg_engine_options {
     size_t struct_size;
     const rg_allocator *allocator; /* copied; NULL: malloc/free */
-    unsigned flags;                /* reserved, must be 0 */
+    unsigned flags;                /* RG_ENGINE_* bits (see below); others 0 */
+    /* Compiled cache directory (see "Compiled cache and bundles" below).
+     * NULL: $RG_CACHE_DIR when set and non-empty, else no cache. The
+     * string is copied. Read only when struct_size covers it. */
+    const char *cache_dir;
 } rg_engine_options;
 
 /**
  * Load and compile a policy set into a new engine.
  *
  * policy_path: a directory (every *.yaml / *.yml file directly in it,
- *   in name order, forms the policy set; lexicon files may live below it)
- *   or one YAML file.
+ *   in name order, forms the policy set; lexicon files may live below it),
+ *   one YAML file, or a compiled bundle written by rg_bundle_write
+ *   (recognised by its first bytes; loaded without compiling).
  * opts: may be NULL for defaults.
  * out: receives the engine on RG_OK, NULL otherwise. Free with
  *   rg_engine_close().
@@ -217,10 +230,15 @@ typedef struct rg_engine_options {
  *   least one, else NULL; the caller frees it with rg_diag_free(),
  *   whatever the status.
  *
+ * With a compiled cache directory (opts->cache_dir or $RG_CACHE_DIR, see
+ * "Compiled cache and bundles") the Hyperscan databases are reused from it
+ * or stored in it; a cache problem is never an error.
+ *
  * Returns RG_OK; RG_E_INVAL (out or policy_path NULL, bad opts);
  * RG_E_IO (path missing or unreadable); RG_E_POLICY (the policy set is
  * invalid: see diag); RG_E_COMPILE (a pattern failed: see diag);
- * RG_E_NOMEM.
+ * RG_E_BUNDLE (a bundle that is corrupt or from another build, Hyperscan
+ * version or CPU: see diag); RG_E_NOMEM.
  * Thread-safe (no shared state between engines).
  */
 RG_API int rg_engine_open(rg_engine **out, const char *policy_path,
@@ -255,7 +273,7 @@ typedef struct rg_engine_info {
     char policy_hash[65];     /* SHA-256 of the policy files, lowercase hex */
     uint64_t generation;      /* 1 after open, +1 per successful reload */
     size_t detector_count;
-    size_t pattern_count;     /* words + patterns compiled */
+    size_t pattern_count;     /* distinct terms + regex/pcre patterns */
     size_t route_count;
     uint64_t compile_ns;      /* wall time of the last successful compile */
 } rg_engine_info;
@@ -368,14 +386,20 @@ typedef struct rg_hit {
     size_t start;           /* first byte of the span in the reply */
     size_t end;             /* one past the last byte */
     double score;           /* this hit's score, 0..1 */
+    int shadow;             /* 1: the detector is in shadow mode; the hit
+                               did not count towards the verdict */
 } rg_hit;
 
-/** A category with a non-zero score, and the action it triggered. */
+/** A category with a non-zero score (or shadow score), and the action it
+ * triggered. */
 typedef struct rg_category_score {
     const char *category;
     double score;           /* noisy-OR of the category's detectors */
     rg_verdict verdict;     /* the verdict this category alone asks for */
     int redact;             /* 1 if its spans were masked */
+    double shadow_score;    /* the score had shadow detectors counted
+                               (equal to score when none hit; score is 0
+                               for a category only shadow detectors hit) */
 } rg_category_score;
 
 /** A reason: a category score crossed a threshold of the route. */
@@ -386,6 +410,9 @@ typedef struct rg_reason {
     const char *action;     /* "block", "handoff" or "redact" */
     double score;
     double threshold;
+    int shadow;             /* 1: a shadow finding (a shadow detector's
+                               score or a shadow route's threshold): it
+                               did not decide anything */
 } rg_reason;
 
 /**
@@ -428,6 +455,361 @@ RG_API const char *rg_result_route(const rg_result *result);
 /** Policy version and content hash of the snapshot that decided. */
 RG_API const char *rg_result_policy_version(const rg_result *result);
 RG_API const char *rg_result_policy_hash(const rg_result *result);
+
+/* ------------------------------------------------------------------------ */
+/* Observability: metrics and audit events (docs/OBSERVABILITY.md)          */
+/* ------------------------------------------------------------------------ */
+
+/* rg_engine_options.flags bits. */
+enum {
+    /* Keep no per-check metrics: rg_engine_metrics() then renders only
+     * the engine-level series (reloads, policy). Saves a few nanoseconds
+     * per check and ~30 KB per scratch. Audit events are unaffected. */
+    RG_ENGINE_NO_METRICS = 1u << 0
+};
+
+/**
+ * Render the engine's metrics in the Prometheus text exposition format
+ * (version 0.0.4: # HELP, # TYPE, one sample per line).
+ *
+ * Series (all prefixed replyguard_): checks_total{route,verdict,channel},
+ * check_duration_seconds{route} (histogram, buckets 250 ns ... 10 ms),
+ * category_hits_total{category,action}, budget_exceeded_total{route},
+ * oversize_total{route}, failsafe_total{route}, redacted_total{route},
+ * check_errors_total{status}, checks_rejected_total, reloads_total{result},
+ * policy_info{version,hash}, policy_generation, scratches.
+ * channel is one of chat, voice, sms, email, other (any other string),
+ * none (NULL or ""). Request labels (tenant, persona, ...) are not metric
+ * labels: their cardinality is the caller's; they go to audit events.
+ *
+ * Counters count from rg_engine_open, over every scratch the engine ever
+ * had, and survive reloads: routes and categories are keyed by name (a
+ * route a reload removed keeps its last values). At most 64 route names
+ * and 256 category names are tracked per engine; further ones are counted
+ * under route/category "_other".
+ *
+ * buf, size: as snprintf: at most size bytes are written, NUL-terminated
+ * when size > 0. buf may be NULL when size is 0 (to ask for the length).
+ * len: may be NULL; receives the length of the whole text (without the
+ * NUL), whether or not it fit. The caller owns buf.
+ *
+ * Returns RG_OK if the whole text fit; RG_E_RANGE if it did not (buf holds
+ * a prefix; call again with size > *len, leaving room: it may grow);
+ * RG_E_INVAL (engine NULL, or buf NULL with size > 0).
+ * Thread-safe: may run while checks run on other threads. It takes the
+ * engine's lock (checks never do). Each value is exact, but a check in
+ * flight may already be in one series and not yet in another.
+ */
+RG_API int rg_engine_metrics(const rg_engine *engine, char *buf, size_t size,
+                             size_t *len);
+
+/**
+ * One audit event: what a check decided and why, without the reply text.
+ * Every pointer is borrowed and valid only during the callback; copy what
+ * you keep. Offsets in hits are bytes of the reply, which the event never
+ * carries. struct_size is sizeof(rg_audit_event) of the library that
+ * filled it (members are only appended).
+ */
+typedef struct rg_audit_event {
+    size_t struct_size;
+    uint64_t time_ns;            /* wall clock at the end of the check:
+                                    ns since 1970-01-01 UTC */
+    int status;                  /* what rg_check returns for this check */
+    const char *route;           /* the route (the requested name if it is
+                                    unknown); never NULL */
+    const char *channel;         /* as in the request; may be NULL */
+    const char *locale;          /* as in the request; may be NULL */
+    const rg_label *labels;      /* the request's labels, as given */
+    size_t label_count;
+    rg_verdict verdict;
+    unsigned flags;              /* RG_FLAG_* */
+    uint64_t elapsed_ns;
+    const char *policy_version;  /* "" if none */
+    const char *policy_hash;
+    size_t reply_len;            /* the reply's length in bytes, not its text */
+    const rg_hit *hits;          /* detector ids, categories, spans, scores */
+    size_t hit_count;
+    const rg_category_score *categories;
+    size_t category_count;
+    const rg_reason *reasons;
+    size_t reason_count;
+    /* Only with RG_AUDIT_REDACTED_COPY, else NULL: the reply with every
+     * detected span (every hit, whatever its category or action) replaced
+     * by "[category]". NULL also when the check did not scan the whole
+     * reply or kept every hit (status not RG_OK, or flags oversize,
+     * budget_exceeded, engine_error or hits_truncated): a span could have
+     * been missed. Text the detectors did not recognise is still there. */
+    const char *redacted;
+    size_t redacted_len;
+} rg_audit_event;
+
+/**
+ * An audit callback. Called on the checking thread, once per check that
+ * reached the engine (every rg_check call except those refused for a
+ * NULL engine/scratch/request/result or a scratch of another engine),
+ * after the verdict is final and before rg_check returns. It must be
+ * thread-safe when several threads check on the engine, should be quick
+ * (it runs inside the caller's check, though outside elapsed_ns), and must
+ * not call rg_check with the same scratch or result, nor reload or close
+ * the engine.
+ */
+typedef void (*rg_audit_fn)(const rg_audit_event *event, void *user);
+
+/* rg_engine_set_audit flags. */
+enum {
+    /* Fill rg_audit_event.redacted: opt in to a copy of the reply with
+     * every detected span masked. Off by default: without it an event
+     * holds no text from the reply at all. */
+    RG_AUDIT_REDACTED_COPY = 1u << 0
+};
+
+/**
+ * Set (fn non-NULL) or remove (fn NULL) the engine's audit callback;
+ * `user` is passed to it unchanged. Without a callback the check's cost
+ * is one branch. flags: RG_AUDIT_* bits.
+ * Returns RG_OK; RG_E_INVAL (engine NULL, or unknown flag bits).
+ * Not thread-safe against checks: set it before sharing the engine with
+ * checking threads (or while no check runs). Once it returns, checks that
+ * start use the new setting.
+ */
+RG_API int rg_engine_set_audit(rg_engine *engine, rg_audit_fn fn, void *user,
+                               unsigned flags);
+
+/**
+ * Format an event as one JSON Lines record: a JSON object and '\n'.
+ * The output is valid UTF-8 JSON whatever the bytes of the event's strings
+ * (control characters escaped, each invalid UTF-8 sequence as \ufffd).
+ * Members: time (RFC 3339, UTC, microseconds), route, channel, locale,
+ * labels {key: value}, verdict, status, flags [names], elapsed_ns,
+ * policy {version, hash}, reply_bytes, categories, reasons, hits
+ * [{detector, category, start, end, score}], and redacted (only when the
+ * event has a redacted copy). Shadow findings carry "shadow": true (hits,
+ * reasons) or "shadow_score" (categories) only when present. Numbers never
+ * depend on the C locale.
+ * Allocates nothing: safe to call inside the callback.
+ *
+ * buf, size, len: as for rg_engine_metrics (len excludes the NUL).
+ * Returns RG_OK; RG_E_RANGE (did not fit; *len says how much is needed);
+ * RG_E_INVAL (event NULL, or buf NULL with size > 0).
+ * Thread-safe (no shared state).
+ */
+RG_API int rg_audit_event_json(const rg_audit_event *event, char *buf,
+                               size_t size, size_t *len);
+
+/* ------------------------------------------------------------------------ */
+/* Policy authoring: shadow mode, lint, introspection (docs/AUTHORING.md)   */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Shadow mode. A detector or a route marked `mode: shadow` in the policy
+ * is evaluated on every check and reported, but cannot change the verdict
+ * or the redacted copy, so a new rule can be watched on live traffic
+ * before it enforces.
+ *   - A shadow detector's hits are in the result with rg_hit.shadow = 1;
+ *     they do not count in rg_category_score.score (they do in
+ *     shadow_score); thresholds they alone would cross are listed as
+ *     reasons with rg_reason.shadow = 1.
+ *   - A shadow route enforces the route it extends (thresholds, limits
+ *     and fail-safes: with no parent, every threshold is off); its own
+ *     thresholds are evaluated and listed as shadow reasons.
+ * RG_FLAG_SHADOW says a result holds shadow findings.
+ */
+
+/**
+ * The verdict the check would have given had every shadow detector and a
+ * shadow route enforced (the same fail-safes applied). Equal to
+ * rg_result_verdict() when RG_FLAG_SHADOW is not set. NULL result:
+ * RG_HANDOFF. Not thread-safe on the same result.
+ */
+RG_API rg_verdict rg_result_shadow_verdict(const rg_result *result);
+
+/* More rg_engine_options.flags bits. */
+enum {
+    /* Lint: also run the policy-author checks and report them as
+     * warnings (detectors no route scores, thresholds no detector can
+     * reach, routes identical to their parent, patterns on the PCRE2 slow
+     * path, catastrophic-backtracking risk, allow entries that match
+     * nothing, words in more than one detector). A policy set with
+     * structural errors is still checked semantically (unknown
+     * categories, extends targets, cycles, pattern syntax), so one run
+     * shows every error. Never uses the compiled cache. */
+    RG_ENGINE_LINT = 1u << 1,
+    /* Use no compiled cache, whatever cache_dir and $RG_CACHE_DIR say. */
+    RG_ENGINE_NO_CACHE = 1u << 2
+};
+
+/** What a category name is to the engine's current snapshot. */
+enum {
+    /* A taxonomy category, a sub-category the policy declares, or a
+     * dot-prefix of one ("toxicity", "pii.national_id"). */
+    RG_CATEGORY_KNOWN = 1u << 0,
+    /* Some detector scores this category or a category below it. */
+    RG_CATEGORY_SCORED = 1u << 1
+};
+
+/**
+ * RG_CATEGORY_* bits for `name` in the current snapshot; 0 for a name
+ * that is not known (a typo), or when engine or name is NULL.
+ * Thread-safe.
+ */
+RG_API unsigned rg_engine_category(const rg_engine *engine, const char *name);
+
+/** Actions a route threshold can trigger (indexes, fixed). */
+enum { RG_ACTION_HANDOFF = 0, RG_ACTION_BLOCK = 1, RG_ACTION_REDACT = 2 };
+
+/* rg_engine_threshold flags. */
+enum {
+    /* The threshold a shadow route evaluates (its own) rather than the
+     * one it enforces (its parent's). Same as without for other routes. */
+    RG_THRESHOLD_SHADOW = 1u << 0
+};
+
+/** A route's resolved threshold for one category and action. */
+typedef struct rg_threshold {
+    size_t struct_size;  /* set by the caller: sizeof(rg_threshold) */
+    double value;        /* 0..1; -1 when off or never set (never crossed) */
+    char rule[128];      /* the rule key that set it ("" if none); a longer
+                            name is truncated */
+    char route[128];     /* the route that set it: the route itself, or
+                            the ancestor it inherits from ("" if none) */
+} rg_threshold;
+
+/**
+ * The threshold `route` applies to `category` for `action`
+ * (RG_ACTION_*), resolved as a check resolves it: the most specific rule
+ * key that sets the field, the route winning over its ancestors. Shows
+ * the thresholds a reply's category did *not* cross (rg_reason lists only
+ * those it did). flags: RG_THRESHOLD_* bits.
+ *
+ * category is a leaf category that some detector scores (as in
+ * rg_category_score); route NULL means "default".
+ * Returns RG_OK; RG_E_NOROUTE (unknown route); RG_E_RANGE (no detector
+ * scores that category); RG_E_INVAL (engine, category or out NULL,
+ * out->struct_size too small, bad action or flags).
+ * Thread-safe; the answer comes from the current snapshot.
+ */
+RG_API int rg_engine_threshold(const rg_engine *engine, const char *route,
+                               const char *category, int action,
+                               unsigned flags, rg_threshold *out);
+
+/* ------------------------------------------------------------------------ */
+/* Compiled cache and bundles                                               */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * Compiled cache. Compiling the Hyperscan databases is most of the time
+ * rg_engine_open takes (~0.2 s for the shipped set). With a cache
+ * directory (rg_engine_options.cache_dir, or $RG_CACHE_DIR), open and
+ * reload store the databases there, keyed by the policy's content hash,
+ * the Hyperscan version and the host platform, and reuse them next time.
+ * The YAML is still read and checked (diagnostics are identical), only
+ * Hyperscan's compile is skipped. A missing, corrupt, truncated, stale
+ * or foreign cache file is a miss and is rebuilt, never an error; writes
+ * are atomic (temporary file + rename), so processes may share the
+ * directory. The directory must be writable only by trusted users: its
+ * files are loaded into the engine.
+ *
+ * Bundles. rg_bundle_write compiles a policy set into one self-contained
+ * file; rg_engine_open / rg_engine_reload given that file's path load it
+ * without reading YAML or compiling (compile once, ship to every
+ * replica). A bundle is tied to the replyguard build and Hyperscan
+ * version that wrote it and to a CPU class (RG_BUNDLE_GENERIC for any
+ * x86-64 Hyperscan supports); anything else is refused with RG_E_BUNDLE
+ * and a diagnostic saying why, and a reload from it keeps the old
+ * snapshot.
+ */
+
+/** Where the current snapshot came from. */
+enum { RG_LOAD_COMPILED = 0, RG_LOAD_CACHE = 1, RG_LOAD_BUNDLE = 2 };
+
+typedef struct rg_load_info {
+    size_t struct_size;   /* set by the caller: sizeof(rg_load_info) */
+    int source;           /* RG_LOAD_* */
+    int cache_written;    /* 1: compiled, and stored in the cache */
+    uint64_t load_ns;     /* wall time of the open/reload that built the
+                             current snapshot: read, check, compile or
+                             load from cache/bundle */
+} rg_load_info;
+
+/**
+ * How the current snapshot was built. Returns RG_OK; RG_E_INVAL (a NULL
+ * argument or info->struct_size too small). Thread-safe.
+ */
+RG_API int rg_engine_load_info(const rg_engine *engine, rg_load_info *info);
+
+/* rg_bundle_write flags. */
+enum {
+    /* Compile for any x86-64 CPU Hyperscan supports rather than for this
+     * one (it may scan somewhat slower on newer CPUs). Use it when the
+     * replicas' CPUs differ from the build machine's. */
+    RG_BUNDLE_GENERIC = 1u << 0
+};
+
+/**
+ * Load and compile the policy set at policy_path (a directory or YAML
+ * file) and write it as a bundle to bundle_path, atomically (a temporary
+ * file in the same directory, then rename). opts as for rg_engine_open
+ * (the cache is not used); flags: RG_BUNDLE_* bits. diag as for
+ * rg_engine_open (a failed write is reported there too).
+ * Returns RG_OK; the codes of rg_engine_open; RG_E_IO (cannot write
+ * bundle_path); RG_E_INVAL (NULL path, bad flags).
+ * Thread-safe (no shared state).
+ */
+RG_API int rg_bundle_write(const char *policy_path, const char *bundle_path,
+                           const rg_engine_options *opts, unsigned flags,
+                           rg_diag **diag);
+
+/* ------------------------------------------------------------------------ */
+/* Watching a policy directory                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef struct rg_watch rg_watch;
+
+/**
+ * Called after every reload the watcher attempts, on the watcher's own
+ * thread. status: RG_OK (the new snapshot is in force) or the status of
+ * rg_engine_reload (the old snapshot stays in force). diag: the reload's
+ * diagnostics (errors with file:line:column, warnings), or NULL; borrowed
+ * for the duration of the call. generation: the engine's generation after
+ * the attempt. The callback may call rg_check and the rg_engine_get_*
+ * functions; it must not call rg_watch_stop on its own watcher.
+ */
+typedef void (*rg_watch_fn)(void *user, int status, const rg_diag *diag,
+                            uint64_t generation);
+
+typedef struct rg_watch_options {
+    size_t struct_size;     /* sizeof(rg_watch_options) */
+    unsigned debounce_ms;   /* quiet time after the last change before
+                               reloading; 0 means 200 */
+    rg_watch_fn callback;   /* may be NULL */
+    void *user;             /* passed to callback */
+} rg_watch_options;
+
+/**
+ * Watch the engine's policy path (the directory, its subdirectories such
+ * as lexicons/, or a single policy or bundle file) with inotify and call
+ * rg_engine_reload(engine, NULL, ...) once changes have been quiet for
+ * debounce_ms; a burst of saves gives one reload. A reload that fails
+ * keeps the old snapshot (as rg_engine_reload always does) and is
+ * reported through the callback; the next change tries again.
+ *
+ * The watcher owns one thread, started here and joined by rg_watch_stop.
+ * opts may be NULL (defaults, no callback).
+ * Returns RG_OK with *out set; RG_E_INVAL (engine or out NULL, bad
+ * opts); RG_E_IO (inotify unavailable or the path cannot be watched);
+ * RG_E_NOMEM.
+ * Thread-safe: checks, reloads and other watchers may run meanwhile.
+ * Stop every watcher of an engine before rg_engine_close.
+ */
+RG_API int rg_watch_start(rg_engine *engine, const rg_watch_options *opts,
+                          rg_watch **out);
+
+/**
+ * Stop the watcher: wakes its thread, waits for a reload in progress to
+ * finish, joins the thread and frees the watcher. No callback runs after
+ * it returns. NULL is a no-op. Not thread-safe on the same watcher.
+ */
+RG_API void rg_watch_stop(rg_watch *watch);
 
 #ifdef __cplusplus
 }

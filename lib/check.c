@@ -13,6 +13,7 @@
  * the scan callback and the PCRE2 loop both watch. */
 #include "engine.h"
 #include "alloc.h"
+#include "metrics.h"
 #include "validate.h"
 #include <stdlib.h>
 #include <string.h>
@@ -182,6 +183,15 @@ static int on_match(unsigned int id, unsigned long long from,
         return 0;
     if ((p->edges & RG__EDGE_RIGHT) && rg__word_after(sc->vtext, sc->vlen, end))
         return 0;
+    if (sc->vmark) {
+        /* Compacted view: only spans an obfuscation produced count, so
+         * plain text never matches through it ("as" is not "ass"). */
+        size_t i = start;
+        while (i < end && !sc->vmark[i])
+            i++;
+        if (i == end)
+            return 0;
+    }
     if (sc->nraw < RG__MAX_RAWHITS) {
         rg__rawhit *h = &sc->raw[sc->nraw++];
         h->det = p->det;
@@ -189,7 +199,9 @@ static int on_match(unsigned int id, unsigned long long from,
         h->end = (uint32_t)end;
         h->score = p->score;
         h->view = sc->cur_view;
-        h->allow = p->type == RG__PAT_ALLOW;
+        h->kind = p->type == RG__PAT_ALLOW ? RG__RAW_ALLOW
+                : p->type == RG__PAT_CONTEXT ? RG__RAW_CONTEXT : RG__RAW_HIT;
+        h->ctx = p->ctx;
     } else if (p->type == RG__PAT_WORD) {
         /* Out of room to keep the span: still count the score, so the
          * verdict never gets milder because an input is large. */
@@ -207,7 +219,7 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
 {
     const rg__cdet *d = &s->dets[di];
     PCRE2_SIZE off = 0;
-    for (int k = 0; k < RG__MAX_PCRE_MATCHES && off <= sc->vlen; k++) {
+    for (int k = 0; k <= RG__MAX_PCRE_MATCHES && off <= sc->vlen; k++) {
         if (now_ns() > sc->deadline) {
             sc->timed_out = 1;
             return 0;
@@ -224,6 +236,14 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
         }
         if (rc < 0)
             return -1;
+        if (k == RG__MAX_PCRE_MATCHES) {
+            /* A match past the span cap: bounded work ran out, which
+             * counts as a spent budget (ARCHITECTURE.md), never as "no
+             * more matches" -- the spans left out could hold the one
+             * valid card, or PII the redacted copy would send in clear. */
+            sc->timed_out = 1;
+            return 0;
+        }
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
         size_t ms = ov[0], me = ov[1];
         if (me > ms && rg__validate(d->validate, sc->vtext + ms, me - ms)) {
@@ -234,7 +254,8 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
                 h->end = (uint32_t)me;
                 h->score = d->score;
                 h->view = sc->cur_view;
-                h->allow = 0;
+                h->kind = RG__RAW_HIT;
+                h->ctx = 0;
             } else {
                 sc->truncated = 1;
                 touch(sc, di);
@@ -254,14 +275,58 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
     return 0;
 }
 
-static int cmp_raw(const void *x, const void *y)
+static int cmp_raw(const rg__rawhit *a, const rg__rawhit *b)
 {
-    const rg__rawhit *a = x, *b = y;
     if (a->start != b->start)
         return a->start < b->start ? -1 : 1;
     if (a->end != b->end)
         return a->end < b->end ? -1 : 1;
     return a->det < b->det ? -1 : a->det > b->det;
+}
+
+static void sift_down(rg__rawhit *v, size_t i, size_t n)
+{
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= n)
+            return;
+        if (c + 1 < n && cmp_raw(&v[c], &v[c + 1]) < 0)
+            c++;
+        if (cmp_raw(&v[i], &v[c]) >= 0)
+            return;
+        rg__rawhit t = v[i];
+        v[i] = v[c];
+        v[c] = t;
+        i = c;
+    }
+}
+
+/* Sort hits by span. Not qsort: glibc's qsort mallocs a merge buffer for
+ * arrays over 1 KB, and the hot path must not allocate. Insertion sort
+ * for the usual handful of hits, heapsort (O(n log n), in place) for
+ * adversarial inputs with thousands. */
+static void sort_raw(rg__rawhit *v, size_t n)
+{
+    if (n <= 24) {
+        for (size_t i = 1; i < n; i++) {
+            rg__rawhit t = v[i];
+            size_t j = i;
+            while (j > 0 && cmp_raw(&v[j - 1], &t) > 0) {
+                v[j] = v[j - 1];
+                j--;
+            }
+            v[j] = t;
+        }
+        return;
+    }
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(v, i, n);
+    for (size_t end = n; end-- > 1;) {
+        rg__rawhit t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        sift_down(v, 0, end);
+    }
 }
 
 /* ------------------------------------------------------------------ */
@@ -310,6 +375,7 @@ static rg_verdict on_error_unpinned(rg_engine *e, const rg_request *req)
         return RG_HANDOFF;
     rg_verdict v = RG_HANDOFF;
     pthread_mutex_lock(&e->lock);
+    rg__metrics_rejected(e);
     const rg__snapshot *s = atomic_load(&e->current);
     const rg__croute *r = rg__snapshot_route(s, req && req->route ? req->route : "default");
     if (!r)
@@ -327,6 +393,295 @@ static inline int past_deadline(rg_scratch *sc)
     if (!sc->timed_out && now_ns() > sc->deadline)
         sc->timed_out = 1;
     return sc->timed_out;
+}
+
+/* ------------------------------------------------------------------ */
+/* After the scan (shared with stream.c)                               */
+/* ------------------------------------------------------------------ */
+
+/* sc->raw in original offsets (hits, allow-list and context occurrences)
+ * to the hits that count: allow-list intervals drop the hits they cover,
+ * context words near a hit set its score; then only hits remain, sorted
+ * by span, one per detector and span. */
+void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s)
+{
+    /* Allow-list intervals drop the hits they cover; context words near a
+     * hit set its score; then detector maxima. */
+    for (size_t i = 0; i < sc->nraw; i++) {
+        rg__rawhit *h = &sc->raw[i];
+        if (h->kind != RG__RAW_HIT)
+            continue;
+        int allowed = 0;
+        for (size_t j = 0; j < sc->nraw && !allowed; j++) {
+            const rg__rawhit *w = &sc->raw[j];
+            allowed = w->kind == RG__RAW_ALLOW && w->det == h->det &&
+                      w->start <= h->start && w->end >= h->end;
+        }
+        if (allowed) {
+            h->kind = UINT8_MAX; /* dropped: removed below */
+            continue;
+        }
+        const rg__cdet *d = &s->dets[h->det];
+        for (uint16_t c = 0; c < d->nctx; c++) {
+            int near = 0;
+            for (size_t j = 0; j < sc->nraw && !near; j++) {
+                const rg__rawhit *w = &sc->raw[j];
+                if (w->kind != RG__RAW_CONTEXT || w->det != h->det || w->ctx != c)
+                    continue;
+                int side = d->ctx[c].side;
+                if ((side == RG__SIDE_BEFORE && w->end > h->start) ||
+                    (side == RG__SIDE_AFTER && w->start < h->end))
+                    continue;
+                uint32_t gap = w->start >= h->end ? w->start - h->end
+                             : h->start >= w->end ? h->start - w->end : 0;
+                near = gap <= d->ctx[c].window;
+            }
+            if (near) {
+                h->score = d->ctx[c].score;
+                break;
+            }
+        }
+    }
+    /* Compact only now: the allow and context entries must stay readable
+     * until every hit has been looked at (compacting in the loop above
+     * overwrote them, so a second hit on the same text lost its context). */
+    size_t nkeep = 0;
+    for (size_t i = 0; i < sc->nraw; i++)
+        if (sc->raw[i].kind == RG__RAW_HIT)
+            sc->raw[nkeep++] = sc->raw[i];
+    sc->nraw = nkeep;
+    sort_raw(sc->raw, sc->nraw);
+    /* One hit per detector and span: the normalized and compacted views
+     * (or two spellings) can find the same one. */
+    nkeep = 0;
+    for (size_t i = 0; i < sc->nraw; i++) {
+        rg__rawhit *h = &sc->raw[i];
+        if (nkeep > 0) {
+            rg__rawhit *p = &sc->raw[nkeep - 1];
+            if (p->det == h->det && p->start == h->start && p->end == h->end) {
+                if (h->score > p->score)
+                    p->score = h->score;
+                continue;
+            }
+        }
+        sc->raw[nkeep++] = *h;
+    }
+    sc->nraw = nkeep;
+}
+
+/* Resolved hits (sc->raw) to the result: detector maxima, category
+ * scores, the route's thresholds, hits, the redacted copy of reply[0..
+ * reply_len) (only with copy: stream feeds release text themselves),
+ * fail-safes for oversize and a spent budget, shadow findings. Returns
+ * RG_OK, or RG_E_NOMEM (the caller applies the on_error fail-safe). The
+ * per-check scratch state it touches is cleared by the caller. */
+int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
+               const char *reply, size_t reply_len, int oversize, int copy,
+               rg_result *result)
+{
+    for (size_t i = 0; i < sc->nraw; i++) {
+        const rg__rawhit *h = &sc->raw[i];
+        touch(sc, h->det);
+        if (h->score > sc->det_max[h->det])
+            sc->det_max[h->det] = h->score;
+    }
+
+    /* Category scores: max per detector, noisy-OR across detectors. */
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        uint32_t di = sc->touched[i];
+        double m = sc->det_max[di];
+        if (m <= 0 || s->dets[di].shadow) /* shadow: reported, never decides */
+            continue;
+        uint32_t c = s->dets[di].cat;
+        if (sc->cat_n[c] == 0) {
+            sc->cat_touched[sc->ncat_touched++] = c;
+            sc->cat_prod[c] = 1.0;
+            sc->cat_max[c] = 0;
+        }
+        sc->cat_n[c]++;
+        sc->cat_prod[c] *= 1.0 - m;
+        if (m > sc->cat_max[c])
+            sc->cat_max[c] = m;
+    }
+
+    /* Size the result arena once, so pointers into it stay put. */
+    size_t need = slen(route->name);
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        const rg__cdet *d = &s->dets[sc->touched[i]];
+        need += slen(d->id) + slen(s->cats[d->cat]);
+    }
+    for (size_t i = 0; i < sc->ncat_touched; i++) {
+        const rg__cthr *t = &route->thr[sc->cat_touched[i]];
+        for (int f = 0; f < RG__F_COUNT; f++)
+            need += slen(t->key[f]) + slen(t->from[f]);
+    }
+    if (need > result->arena_cap) {
+        char *na = rg__realloc(&result->a, result->arena, need);
+        if (!na) {
+            return RG_E_NOMEM;
+        }
+        result->arena = na;
+        result->arena_cap = need;
+    }
+    result->arena_len = 0;
+    result->route = arena_put(result, route->name);
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        uint32_t di = sc->touched[i];
+        const rg__cdet *d = &s->dets[di];
+        sc->det_off[di] = (uint32_t)result->arena_len;
+        arena_put(result, d->id);
+        arena_put(result, s->cats[d->cat]);
+    }
+
+    /* Decide. */
+    rg_verdict verdict = RG_ALLOW;
+    int any_redact = 0;
+    for (size_t i = 0; i < sc->ncat_touched; i++) {
+        uint32_t c = sc->cat_touched[i];
+        double score = sc->cat_n[c] == 1 ? sc->cat_max[c] : 1.0 - sc->cat_prod[c];
+        const rg__cthr *t = &route->thr[c];
+        rg_verdict cv = RG_ALLOW;
+        int red = 0;
+        for (int f = 0; f < RG__F_COUNT; f++) {
+            if (t->v[f] > 1.0 || score + RG__EPS < t->v[f])
+                continue;
+            if (f == RG__F_BLOCK)
+                cv = RG_BLOCK;
+            else if (f == RG__F_HANDOFF && cv < RG_HANDOFF)
+                cv = RG_HANDOFF;
+            else if (f == RG__F_REDACT)
+                red = 1;
+            if (rg__grow(&result->a, (void **)&result->reasons, &result->capreasons,
+                         result->nreasons + 1, sizeof *result->reasons)) {
+                return RG_E_NOMEM;
+            }
+            rg_reason *rs = &result->reasons[result->nreasons++];
+            rs->category = s->cats[c]; /* fixed to arena below */
+            rs->rule = arena_put(result, t->key[f]);
+            rs->route = arena_put(result, t->from[f]);
+            rs->action = action_name[f];
+            rs->score = score;
+            rs->threshold = t->v[f];
+            rs->shadow = 0;
+        }
+        if (cv > verdict)
+            verdict = cv;
+        any_redact |= red;
+        if (rg__grow(&result->a, (void **)&result->cats, &result->capcats,
+                     result->ncats + 1, sizeof *result->cats)) {
+            return RG_E_NOMEM;
+        }
+        rg_category_score *cs = &result->cats[result->ncats++];
+        cs->category = s->cats[c];
+        cs->score = score;
+        cs->verdict = cv;
+        cs->redact = red;
+        cs->shadow_score = score; /* shadow.c adds shadow detectors' share */
+        sc->cat_n[c] = (uint32_t)(red ? 0x80000000u : 0); /* reuse: redact mark */
+    }
+    /* Point category names at the arena copies made with each detector. */
+    for (size_t i = 0; i < sc->ntouched; i++) {
+        uint32_t di = sc->touched[i];
+        const char *cat = s->cats[s->dets[di].cat];
+        const char *copy = result->arena + sc->det_off[di] + strlen(s->dets[di].id) + 1;
+        for (size_t k = 0; k < result->ncats; k++)
+            if (result->cats[k].category == cat)
+                result->cats[k].category = copy;
+        for (size_t k = 0; k < result->nreasons; k++)
+            if (result->reasons[k].category == cat)
+                result->reasons[k].category = copy;
+    }
+
+    /* Hits. */
+    for (size_t i = 0; i < sc->nraw; i++) {
+        if (result->nhits == RG_MAX_HITS) {
+            result->flags |= RG_FLAG_HITS_TRUNCATED;
+            break;
+        }
+        const rg__rawhit *h = &sc->raw[i];
+        rg_hit *o = &result->hits[result->nhits++];
+        o->detector = result->arena + sc->det_off[h->det];
+        o->category = o->detector + strlen(o->detector) + 1;
+        o->start = h->start;
+        o->end = h->end;
+        o->score = h->score;
+        o->shadow = s->dets[h->det].shadow;
+    }
+    if (sc->truncated)
+        result->flags |= RG_FLAG_HITS_TRUNCATED;
+
+    /* Redacted copy: every byte of every span of a redacted category. */
+    if (any_redact) {
+        if (sc->truncated) {
+            /* Spans were dropped, so a redacted copy could leak one: the
+             * copy cannot be trusted, the reply needs a person. */
+            verdict = verdict > route->on_error ? verdict : route->on_error;
+            result->flags |= RG_FLAG_ENGINE_ERROR | RG_FLAG_FAILSAFE;
+        } else if (copy) {
+            size_t total = reply_len + 1;
+            for (size_t i = 0; i < sc->nraw; i++) {
+                uint32_t c = s->dets[sc->raw[i].det].cat;
+                if (sc->cat_n[c] && !s->dets[sc->raw[i].det].shadow)
+                    total += strlen(route->thr[c].mask);
+            }
+            if (total > result->redacted_cap) {
+                char *nb = rg__realloc(&result->a, result->redacted, total);
+                if (!nb) {
+                    return RG_E_NOMEM;
+                }
+                result->redacted = nb;
+                result->redacted_cap = total;
+            }
+            size_t o = 0, pos = 0;
+            for (size_t i = 0; i < sc->nraw; i++) {
+                const rg__rawhit *h = &sc->raw[i];
+                uint32_t c = s->dets[h->det].cat;
+                if (!sc->cat_n[c] || s->dets[h->det].shadow)
+                    continue; /* not redacted, or a shadow detector's span */
+                size_t hs_ = h->start, he = h->end;
+                if (he <= pos)
+                    continue; /* inside a span already masked */
+                if (hs_ < pos)
+                    hs_ = pos; /* overlap: extend the previous mask */
+                else {
+                    memcpy(result->redacted + o, reply + pos, hs_ - pos);
+                    o += hs_ - pos;
+                    const char *mask = route->thr[c].mask;
+                    size_t ml = strlen(mask);
+                    memcpy(result->redacted + o, mask, ml);
+                    o += ml;
+                }
+                pos = he;
+            }
+            memcpy(result->redacted + o, reply + pos, reply_len - pos);
+            o += reply_len - pos;
+            result->redacted[o] = '\0';
+            result->redacted_len = o;
+            result->has_redacted = 1;
+            result->flags |= RG_FLAG_REDACTED;
+        }
+    }
+    for (size_t i = 0; i < sc->ncat_touched; i++)
+        sc->cat_n[sc->cat_touched[i]] = 0;
+
+    result->verdict = verdict;
+    if (oversize)
+        apply_failsafe(result, verdict, route->on_oversize, RG_FLAG_OVERSIZE);
+    if (sc->timed_out)
+        apply_failsafe(result, result->verdict, route->on_timeout,
+                       RG_FLAG_BUDGET_EXCEEDED);
+    /* Shadow mode: findings reported, verdict untouched (shadow.c). */
+    if (s->has_shadow || route->shadow)
+        rg__shadow_eval(sc, s, route, result);
+    return RG_OK;
+}
+
+/* The scan callback, also used by stream.c's streaming and region scans
+ * (same edge, mark, cap and deadline rules). */
+int rg__on_match(unsigned int id, unsigned long long from,
+                 unsigned long long to, unsigned int flags, void *ctx)
+{
+    return on_match(id, from, to, flags, ctx);
 }
 
 int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
@@ -383,7 +738,9 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
     /* Views. The normalized one is built first: its pass also tells
      * whether the raw bytes are valid UTF-8. */
     int invalid = 0;
-    int need_norm = s->db[RG__VIEW_NORM] != NULL, need_raw = s->db[RG__VIEW_RAW] != NULL;
+    int need_compact = s->db[RG__VIEW_COMPACT] != NULL;
+    int need_norm = s->db[RG__VIEW_NORM] != NULL || need_compact;
+    int need_raw = s->db[RG__VIEW_RAW] != NULL;
     for (size_t i = 0; i < s->nalways; i++) {
         if (s->dets[s->always[i]].view == RG__VIEW_NORM)
             need_norm = 1;
@@ -400,6 +757,15 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         }
         vtext[RG__VIEW_NORM] = sc->view[RG__VIEW_NORM].text;
         vlen[RG__VIEW_NORM] = sc->view[RG__VIEW_NORM].len;
+        if (need_compact) {
+            if (rg__compact(&sc->a, &sc->view[RG__VIEW_COMPACT],
+                            &sc->view[RG__VIEW_NORM], 0)) {
+                status = fail(result, route->on_error, RG_E_NOMEM);
+                goto out;
+            }
+            vtext[RG__VIEW_COMPACT] = sc->view[RG__VIEW_COMPACT].text;
+            vlen[RG__VIEW_COMPACT] = sc->view[RG__VIEW_COMPACT].len;
+        }
     } else {
         invalid = !rg__utf8_is_valid(reply, n);
     }
@@ -429,6 +795,7 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
             break;
         sc->vtext = vtext[v];
         sc->vlen = vlen[v];
+        sc->vmark = v == RG__VIEW_COMPACT ? sc->view[v].mark : NULL;
         sc->cur_view = (uint8_t)v;
         hs_error_t err = hs_scan(s->db[v], vtext[v], (unsigned)vlen[v], 0, sc->hs,
                                  on_match, sc);
@@ -447,6 +814,7 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         if (vlen[d->view] == 0 && d->view == RG__VIEW_NORM)
             continue;
         sc->vtext = vtext[d->view] ? vtext[d->view] : "";
+        sc->vmark = NULL;
         sc->vlen = vlen[d->view];
         sc->cur_view = (uint8_t)d->view;
         if (extract_spans(sc, s, di)) {
@@ -455,222 +823,27 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         }
     }
 
-    /* Allow-list intervals, then original offsets and detector maxima. */
-    size_t nkeep = 0;
+    /* Everything to original offsets first: hits, allow-list and context
+     * occurrences may come from different views. */
     for (size_t i = 0; i < sc->nraw; i++) {
         rg__rawhit *h = &sc->raw[i];
-        if (h->allow)
-            continue;
-        int allowed = 0;
-        for (size_t j = 0; j < sc->nraw && !allowed; j++) {
-            const rg__rawhit *w = &sc->raw[j];
-            allowed = w->allow && w->det == h->det && w->view == h->view &&
-                      w->start <= h->start && w->end >= h->end;
-        }
-        if (allowed)
-            continue;
-        if (h->view == RG__VIEW_NORM || !identity_raw) {
+        if (h->view != RG__VIEW_RAW || !identity_raw) {
             const rg__vbuf *vb = &sc->view[h->view];
             uint32_t os = vb->start[h->start];
-            uint32_t oe = vb->start[h->end - 1] + vb->srclen[h->end - 1];
+            h->end = vb->end[h->end - 1];
             h->start = os;
-            h->end = oe;
-        }
-        touch(sc, h->det);
-        if (h->score > sc->det_max[h->det])
-            sc->det_max[h->det] = h->score;
-        sc->raw[nkeep++] = *h;
-    }
-    sc->nraw = nkeep;
-    qsort(sc->raw, sc->nraw, sizeof *sc->raw, cmp_raw);
-
-    /* Category scores: max per detector, noisy-OR across detectors. */
-    for (size_t i = 0; i < sc->ntouched; i++) {
-        uint32_t di = sc->touched[i];
-        double m = sc->det_max[di];
-        if (m <= 0)
-            continue;
-        uint32_t c = s->dets[di].cat;
-        if (sc->cat_n[c] == 0) {
-            sc->cat_touched[sc->ncat_touched++] = c;
-            sc->cat_prod[c] = 1.0;
-            sc->cat_max[c] = 0;
-        }
-        sc->cat_n[c]++;
-        sc->cat_prod[c] *= 1.0 - m;
-        if (m > sc->cat_max[c])
-            sc->cat_max[c] = m;
-    }
-
-    /* Size the result arena once, so pointers into it stay put. */
-    size_t need = slen(route->name);
-    for (size_t i = 0; i < sc->ntouched; i++) {
-        const rg__cdet *d = &s->dets[sc->touched[i]];
-        need += slen(d->id) + slen(s->cats[d->cat]);
-    }
-    for (size_t i = 0; i < sc->ncat_touched; i++) {
-        const rg__cthr *t = &route->thr[sc->cat_touched[i]];
-        for (int f = 0; f < RG__F_COUNT; f++)
-            need += slen(t->key[f]) + slen(t->from[f]);
-    }
-    if (need > result->arena_cap) {
-        char *na = rg__realloc(&result->a, result->arena, need);
-        if (!na) {
-            status = fail(result, route->on_error, RG_E_NOMEM);
-            goto out;
-        }
-        result->arena = na;
-        result->arena_cap = need;
-    }
-    result->arena_len = 0;
-    result->route = arena_put(result, route->name);
-    for (size_t i = 0; i < sc->ntouched; i++) {
-        uint32_t di = sc->touched[i];
-        const rg__cdet *d = &s->dets[di];
-        sc->det_off[di] = (uint32_t)result->arena_len;
-        arena_put(result, d->id);
-        arena_put(result, s->cats[d->cat]);
-    }
-
-    /* Decide. */
-    rg_verdict verdict = RG_ALLOW;
-    int any_redact = 0;
-    for (size_t i = 0; i < sc->ncat_touched; i++) {
-        uint32_t c = sc->cat_touched[i];
-        double score = sc->cat_n[c] == 1 ? sc->cat_max[c] : 1.0 - sc->cat_prod[c];
-        const rg__cthr *t = &route->thr[c];
-        rg_verdict cv = RG_ALLOW;
-        int red = 0;
-        for (int f = 0; f < RG__F_COUNT; f++) {
-            if (t->v[f] > 1.0 || score + RG__EPS < t->v[f])
-                continue;
-            if (f == RG__F_BLOCK)
-                cv = RG_BLOCK;
-            else if (f == RG__F_HANDOFF && cv < RG_HANDOFF)
-                cv = RG_HANDOFF;
-            else if (f == RG__F_REDACT)
-                red = 1;
-            if (rg__grow(&result->a, (void **)&result->reasons, &result->capreasons,
-                         result->nreasons + 1, sizeof *result->reasons)) {
-                status = fail(result, route->on_error, RG_E_NOMEM);
-                goto out;
-            }
-            rg_reason *rs = &result->reasons[result->nreasons++];
-            rs->category = s->cats[c]; /* fixed to arena below */
-            rs->rule = arena_put(result, t->key[f]);
-            rs->route = arena_put(result, t->from[f]);
-            rs->action = action_name[f];
-            rs->score = score;
-            rs->threshold = t->v[f];
-        }
-        if (cv > verdict)
-            verdict = cv;
-        any_redact |= red;
-        if (rg__grow(&result->a, (void **)&result->cats, &result->capcats,
-                     result->ncats + 1, sizeof *result->cats)) {
-            status = fail(result, route->on_error, RG_E_NOMEM);
-            goto out;
-        }
-        rg_category_score *cs = &result->cats[result->ncats++];
-        cs->category = s->cats[c];
-        cs->score = score;
-        cs->verdict = cv;
-        cs->redact = red;
-        sc->cat_n[c] = (uint32_t)(red ? 0x80000000u : 0); /* reuse: redact mark */
-    }
-    /* Point category names at the arena copies made with each detector. */
-    for (size_t i = 0; i < sc->ntouched; i++) {
-        uint32_t di = sc->touched[i];
-        const char *cat = s->cats[s->dets[di].cat];
-        const char *copy = result->arena + sc->det_off[di] + strlen(s->dets[di].id) + 1;
-        for (size_t k = 0; k < result->ncats; k++)
-            if (result->cats[k].category == cat)
-                result->cats[k].category = copy;
-        for (size_t k = 0; k < result->nreasons; k++)
-            if (result->reasons[k].category == cat)
-                result->reasons[k].category = copy;
-    }
-
-    /* Hits. */
-    for (size_t i = 0; i < sc->nraw; i++) {
-        if (result->nhits == RG_MAX_HITS) {
-            result->flags |= RG_FLAG_HITS_TRUNCATED;
-            break;
-        }
-        const rg__rawhit *h = &sc->raw[i];
-        rg_hit *o = &result->hits[result->nhits++];
-        o->detector = result->arena + sc->det_off[h->det];
-        o->category = o->detector + strlen(o->detector) + 1;
-        o->start = h->start;
-        o->end = h->end;
-        o->score = h->score;
-    }
-    if (sc->truncated)
-        result->flags |= RG_FLAG_HITS_TRUNCATED;
-
-    /* Redacted copy: every byte of every span of a redacted category. */
-    if (any_redact) {
-        if (sc->truncated) {
-            /* Spans were dropped, so a redacted copy could leak one: the
-             * copy cannot be trusted, the reply needs a person. */
-            verdict = verdict > route->on_error ? verdict : route->on_error;
-            result->flags |= RG_FLAG_ENGINE_ERROR | RG_FLAG_FAILSAFE;
-        } else {
-            size_t total = req->reply_len + 1;
-            for (size_t i = 0; i < sc->nraw; i++) {
-                uint32_t c = s->dets[sc->raw[i].det].cat;
-                if (sc->cat_n[c])
-                    total += strlen(route->thr[c].mask);
-            }
-            if (total > result->redacted_cap) {
-                char *nb = rg__realloc(&result->a, result->redacted, total);
-                if (!nb) {
-                    status = fail(result, route->on_error, RG_E_NOMEM);
-                    goto out;
-                }
-                result->redacted = nb;
-                result->redacted_cap = total;
-            }
-            size_t o = 0, pos = 0;
-            for (size_t i = 0; i < sc->nraw; i++) {
-                const rg__rawhit *h = &sc->raw[i];
-                uint32_t c = s->dets[h->det].cat;
-                if (!sc->cat_n[c])
-                    continue;
-                size_t hs_ = h->start, he = h->end;
-                if (he <= pos)
-                    continue; /* inside a span already masked */
-                if (hs_ < pos)
-                    hs_ = pos; /* overlap: extend the previous mask */
-                else {
-                    memcpy(result->redacted + o, reply + pos, hs_ - pos);
-                    o += hs_ - pos;
-                    const char *mask = route->thr[c].mask;
-                    size_t ml = strlen(mask);
-                    memcpy(result->redacted + o, mask, ml);
-                    o += ml;
-                }
-                pos = he;
-            }
-            memcpy(result->redacted + o, reply + pos, req->reply_len - pos);
-            o += req->reply_len - pos;
-            result->redacted[o] = '\0';
-            result->redacted_len = o;
-            result->has_redacted = 1;
-            result->flags |= RG_FLAG_REDACTED;
         }
     }
-    for (size_t i = 0; i < sc->ncat_touched; i++)
-        sc->cat_n[sc->cat_touched[i]] = 0;
-
-    result->verdict = verdict;
-    if (oversize)
-        apply_failsafe(result, verdict, route->on_oversize, RG_FLAG_OVERSIZE);
-    if (sc->timed_out)
-        apply_failsafe(result, result->verdict, route->on_timeout,
-                       RG_FLAG_BUDGET_EXCEEDED);
+    rg__resolve_hits(sc, s);
+    status = rg__decide(sc, s, route, reply, req->reply_len, oversize, 1, result);
+    if (status != RG_OK)
+        status = fail(result, route->on_error, status);
 
 out:
+    /* Elapsed first, so that metrics and the audit callback (one inline
+     * hook, metrics.h) see it and do not count in it. */
+    result->elapsed_ns = now_ns() - t0;
+    rg__observe(engine, sc, s, route, req, result, status);
     if (sc->det_max)
         for (size_t i = 0; i < sc->ntouched; i++) {
             sc->det_max[sc->touched[i]] = 0;
@@ -683,6 +856,5 @@ out:
     sc->ncat_touched = 0;
     sc->snap = NULL;
     rg__engine_unpin(sc);
-    result->elapsed_ns = now_ns() - t0;
     return status;
 }

@@ -4,6 +4,7 @@
  * resolved (inheritance flattened, thresholds looked up per category) so
  * that a check does no lookups by name. */
 #include "snapshot.h"
+#include "cache.h"
 #include "alloc.h"
 #include "normalize.h"
 #include "sha256.h"
@@ -24,7 +25,10 @@ typedef struct builder {
     size_t n[RG__VIEW_COUNT], cap[RG__VIEW_COUNT];
     size_t cappats;
     rg__vbuf tmp;
+    rg__vbuf tmp2;
     int oom;
+    rg__hscache *cache;            /* memoised Hyperscan work, or NULL */
+    const hs_platform_info_t *platform; /* database target; NULL: host */
 } builder;
 
 static uint64_t now_ns(void)
@@ -117,11 +121,12 @@ static char *literal_expr(builder *b, const char *t, size_t n)
     return e;
 }
 
-/* Normalise a term as the view it will be matched in sees text. */
-static const char *term_view(builder *b, const rg__detector *det,
-                             const char *text, size_t *len)
+/* A term as view `v` sees text: the same functions that build the views
+ * at check time transform the terms at compile time. */
+static const char *term_view(builder *b, rg__view v, const char *text,
+                             size_t *len)
 {
-    if (det->view == RG__VIEW_RAW) {
+    if (v == RG__VIEW_RAW) {
         *len = strlen(text);
         return text;
     }
@@ -130,16 +135,24 @@ static const char *term_view(builder *b, const rg__detector *det,
         b->oom = 1;
         return NULL;
     }
+    if (v == RG__VIEW_COMPACT) {
+        if (rg__compact(b->a, &b->tmp2, &b->tmp, 1)) {
+            b->oom = 1;
+            return NULL;
+        }
+        *len = b->tmp2.len;
+        return b->tmp2.text;
+    }
     *len = b->tmp.len;
     return b->tmp.text;
 }
 
 static void add_literal(builder *b, uint32_t di, const rg__detector *det,
-                        const char *text, double score, int type,
-                        const rg__loc *loc)
+                        rg__view view, const char *text, double score,
+                        int type, unsigned ctx, const rg__loc *loc)
 {
     size_t n;
-    const char *t = term_view(b, det, text, &n);
+    const char *t = term_view(b, view, text, &n);
     if (!t)
         return;
     if (n == 0) {
@@ -153,6 +166,7 @@ static void add_literal(builder *b, uint32_t di, const rg__detector *det,
     pat.len = (uint32_t)n;
     pat.score = score;
     pat.type = (uint8_t)type;
+    pat.ctx = (uint16_t)ctx;
     if (is_word_byte((unsigned char)t[0]))
         pat.edges |= RG__EDGE_LEFT;
     if (is_word_byte((unsigned char)t[n - 1]))
@@ -160,8 +174,8 @@ static void add_literal(builder *b, uint32_t di, const rg__detector *det,
     char *e = literal_expr(b, t, n);
     if (!e)
         return;
-    unsigned flags = det->view == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0;
-    add_expr(b, det->view, e, flags, &pat);
+    unsigned flags = view == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0;
+    add_expr(b, view, e, flags, &pat);
 }
 
 static int cmp_str(const void *x, const void *y)
@@ -226,6 +240,8 @@ static void compile_pattern(builder *b, uint32_t di, const rg__detector *det)
     cd->re = pcre2_compile((PCRE2_SPTR)det->pattern, PCRE2_ZERO_TERMINATED,
                            pcre_options(det), &errcode, &erroff, cctx);
     pcre2_compile_context_free(cctx);
+    cd->pattern = own(b, det->pattern);
+    cd->pcre_opts = pcre_options(det);
     if (!cd->re && errcode == PCRE2_ERROR_HEAP_FAILED) {
         b->oom = 1;
         return;
@@ -254,24 +270,24 @@ static void compile_pattern(builder *b, uint32_t di, const rg__detector *det)
      * the whole database, and the choice of fallback per pattern. */
     unsigned flags = HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH |
                      (det->caseless ? HS_FLAG_CASELESS : 0);
-    hs_database_t *db = NULL;
-    hs_compile_error_t *err = NULL;
-    if (hs_compile(det->pattern, flags, HS_MODE_BLOCK, NULL, &db, &err) != HS_SUCCESS) {
-        if (err && strstr(err->message, "empty")) {
-            rg__diag_error(b->d, det->pattern_loc.file, det->pattern_loc.line,
-                           det->pattern_loc.column,
-                           "detector '%s': pattern can match empty text: %s",
-                           det->id, err->message);
-            hs_free_compile_error(err);
-            return;
-        }
-        char why[200];
-        snprintf(why, sizeof why, "%s", err ? err->message : "unknown");
-        hs_free_compile_error(err);
-        err = NULL;
+    /* The trial compiles cost ~5 ms per pattern: cache.c memoises their
+     * outcome with the databases. */
+    char why[200];
+    int trial = rg__hs_trial(b->cache, det->pattern, flags, why, sizeof why);
+    if (trial < 0) {
+        b->oom = 1;
+        return;
+    }
+    if (trial == RG__TRIAL_EMPTY) {
+        rg__diag_error(b->d, det->pattern_loc.file, det->pattern_loc.line,
+                       det->pattern_loc.column,
+                       "detector '%s': pattern can match empty text: %s",
+                       det->id, why);
+        return;
+    }
+    if (trial != RG__TRIAL_EXACT) {
         flags |= HS_FLAG_PREFILTER;
-        if (hs_compile(det->pattern, flags, HS_MODE_BLOCK, NULL, &db, &err) != HS_SUCCESS) {
-            hs_free_compile_error(err);
+        if (trial == RG__TRIAL_PCRE_ONLY) {
             cd->pcre_only = 1;
             rg__diag_warn(b->d, det->pattern_loc.file, det->pattern_loc.line,
                           det->pattern_loc.column,
@@ -286,7 +302,6 @@ static void compile_pattern(builder *b, uint32_t di, const rg__detector *det)
                       "it runs as a prefilter confirmed by PCRE2",
                       det->id, why);
     }
-    hs_free_database(db);
     rg__pat pat = {0};
     pat.det = di;
     pat.type = RG__PAT_REGEX;
@@ -318,7 +333,8 @@ static int cmp_nterm(const void *x, const void *y)
     return (a->len > b2->len) - (a->len < b2->len);
 }
 
-static void compile_words(builder *b, uint32_t di, const rg__detector *det)
+static void compile_words(builder *b, uint32_t di, const rg__detector *det,
+                          rg__view view)
 {
     nterm *v = rg__calloc(b->a, det->nterms ? det->nterms : 1, sizeof *v);
     if (!v) {
@@ -328,9 +344,11 @@ static void compile_words(builder *b, uint32_t di, const rg__detector *det)
     size_t nv = 0;
     for (size_t i = 0; i < det->nterms; i++) {
         size_t n;
-        const char *t = term_view(b, det, det->terms[i].text, &n);
+        const char *t = term_view(b, view, det->terms[i].text, &n);
         if (!t)
             break;
+        if (n == 0 && view == RG__VIEW_COMPACT)
+            continue; /* e.g. a term of punctuation only: normalized covers it */
         if (n == 0) {
             const rg__loc *l = &det->terms[i].loc;
             rg__diag_warn(b->d, l->file, l->line, l->column,
@@ -369,13 +387,33 @@ static void compile_words(builder *b, uint32_t di, const rg__detector *det)
             pat.edges |= RG__EDGE_RIGHT;
         char *e = literal_expr(b, v[i].text, v[i].len);
         if (e)
-            add_expr(b, det->view, e,
-                     det->view == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0, &pat);
-        b->s->nwords++;
+            add_expr(b, view, e, view == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0, &pat);
+        if (view != RG__VIEW_COMPACT)
+            b->s->nwords++;
     }
     for (size_t i = 0; i < nv; i++)
         rg__free(b->a, v[i].text);
     rg__free(b->a, v);
+}
+
+/* Detector ids are unique (policy_check.c), so they need no interning:
+ * searching the owned list for each one made compiling n detectors
+ * O(n^2) (200,000 detectors took 64 s instead of 8; RELIABILITY.md). */
+static const char *own_unique(builder *b, const char *str)
+{
+    rg__snapshot *s = b->s;
+    if (rg__grow(b->a, (void **)&s->owned, &s->capowned, s->nowned + 1,
+                 sizeof *s->owned)) {
+        b->oom = 1;
+        return "";
+    }
+    char *c = rg__strdup(b->a, str);
+    if (!c) {
+        b->oom = 1;
+        return "";
+    }
+    s->owned[s->nowned++] = c;
+    return c;
 }
 
 static int build_detectors(builder *b)
@@ -391,21 +429,51 @@ static int build_detectors(builder *b)
     for (size_t i = 0; i < p->ndetectors && !b->oom; i++) {
         const rg__detector *det = &p->detectors[i];
         rg__cdet *cd = &s->dets[i];
-        cd->id = (char *)own(b, det->id);
+        cd->id = (char *)own_unique(b, det->id);
         cd->cat = (uint32_t)cat_index(s, det->category);
         cd->kind = det->kind;
         cd->view = det->view;
         cd->score = det->score;
         cd->validate = det->validate;
-        if (det->kind == RG__KIND_WORDS)
-            compile_words(b, (uint32_t)i, det);
-        else
+        cd->shadow = det->shadow;
+        s->has_shadow |= det->shadow;
+        if (det->kind == RG__KIND_WORDS) {
+            compile_words(b, (uint32_t)i, det, det->view);
+            if (det->compact && det->view == RG__VIEW_NORM)
+                compile_words(b, (uint32_t)i, det, RG__VIEW_COMPACT);
+        } else {
             compile_pattern(b, (uint32_t)i, det);
+            s->nregex++;
+        }
         if (cd->pcre_only && cd->re)
             s->always[s->nalways++] = (uint32_t)i;
         for (size_t k = 0; k < det->nallow && !b->oom; k++)
-            add_literal(b, (uint32_t)i, det, det->allow[k], 0, RG__PAT_ALLOW,
-                        &det->loc);
+            add_literal(b, (uint32_t)i, det, det->view, det->allow[k], 0,
+                        RG__PAT_ALLOW, 0, &det->loc);
+        if (det->nctx) {
+            if (det->nctx > UINT16_MAX) {
+                rg__diag_error(b->d, det->loc.file, det->loc.line, det->loc.column,
+                               "detector '%s': too many context blocks", det->id);
+                continue;
+            }
+            cd->ctx = rg__calloc(b->a, det->nctx, sizeof *cd->ctx);
+            if (!cd->ctx) {
+                b->oom = 1;
+                break;
+            }
+            cd->nctx = (uint16_t)det->nctx;
+            for (size_t c = 0; c < det->nctx && !b->oom; c++) {
+                cd->ctx[c].window = det->ctx[c].window;
+                cd->ctx[c].score = det->ctx[c].score;
+                cd->ctx[c].side = det->ctx[c].side;
+                /* Context words are matched on the normalized view, like
+                 * lexicon terms, whatever view the detector scans. */
+                for (size_t w = 0; w < det->ctx[c].nwords && !b->oom; w++)
+                    add_literal(b, (uint32_t)i, det, RG__VIEW_NORM,
+                                det->ctx[c].words[w], 0, RG__PAT_CONTEXT,
+                                (unsigned)c, &det->ctx[c].loc);
+            }
+        }
     }
     return b->oom ? -1 : 0;
 }
@@ -417,9 +485,9 @@ static int build_databases(builder *b)
         if (b->n[v] == 0)
             continue;
         hs_compile_error_t *err = NULL;
-        if (hs_compile_multi((const char *const *)b->expr[v], b->flags[v], b->ids[v],
-                             (unsigned)b->n[v], HS_MODE_BLOCK, NULL, &s->db[v],
-                             &err) != HS_SUCCESS) {
+        if (rg__hs_compile_multi(b->cache, (const char *const *)b->expr[v],
+                                 b->flags[v], b->ids[v], (unsigned)b->n[v],
+                                 b->platform, &s->db[v], &err) != HS_SUCCESS) {
             const rg__loc *l = NULL;
             const char *id = "?";
             if (err && err->expression >= 0 && (size_t)err->expression < b->n[v]) {
@@ -449,61 +517,20 @@ static int build_databases(builder *b)
 /* Deeper inheritance than this is a policy error, not a stack risk. */
 #define RG__MAX_EXTENDS 32
 
-static int resolve_route(builder *b, size_t ri, rg__croute *cr)
+/* Thresholds per snapshot category from the rules of `chain` (the
+ * route first, then its ancestors); NULL on OOM. */
+static rg__cthr *resolve_thresholds(builder *b, const rg__route *const *chain,
+                                    size_t nchain)
 {
-    const rg__policy *p = b->p;
-    const rg__route *chain[RG__MAX_EXTENDS];
-    size_t nchain = 0;
-    for (long r = (long)ri; r >= 0;) {
-        if (nchain == RG__MAX_EXTENDS) {
-            const rg__route *rt = &p->routes[ri];
-            rg__diag_error(b->d, rt->loc.file, rt->loc.line, rt->loc.column,
-                           "route '%s': extends chain is deeper than %d routes",
-                           rt->name, RG__MAX_EXTENDS);
-            return 1;
-        }
-        chain[nchain++] = &p->routes[r];
-        r = p->routes[r].extends ? rg__policy_route_index(p, p->routes[r].extends) : -1;
-    }
-    cr->name = (char *)own(b, p->routes[ri].name);
-    cr->budget_ns = 2000ull * 1000;
-    cr->max_bytes = 65536;
-    cr->on_timeout = cr->on_error = cr->on_oversize = RG_HANDOFF;
     const char *mask = NULL;
-    int got_budget = 0, got_max = 0, got_to = 0, got_err = 0, got_over = 0;
-    for (size_t c = 0; c < nchain; c++) {
-        const rg__route *r = chain[c];
-        if (!got_budget && r->has_budget_us) {
-            cr->budget_ns = r->budget_us * 1000ull;
-            got_budget = 1;
-        }
-        if (!got_max && r->has_max_bytes) {
-            cr->max_bytes = (size_t)r->max_bytes;
-            got_max = 1;
-        }
-        if (!got_to && r->has_on_timeout) {
-            cr->on_timeout = r->on_timeout;
-            got_to = 1;
-        }
-        if (!got_err && r->has_on_error) {
-            cr->on_error = r->on_error;
-            got_err = 1;
-        }
-        if (!got_over && r->has_on_oversize) {
-            cr->on_oversize = r->on_oversize;
-            got_over = 1;
-        }
-        if (!mask && r->mask)
-            mask = r->mask;
-    }
-    if (cr->max_bytes > UINT32_MAX / 16)
-        cr->max_bytes = UINT32_MAX / 16; /* view maps hold 32-bit offsets */
-    cr->thr = rg__calloc(b->a, b->s->ncats ? b->s->ncats : 1, sizeof *cr->thr);
-    if (!cr->thr)
-        return -1;
+    for (size_t c = 0; c < nchain && !mask; c++)
+        mask = chain[c]->mask;
+    rg__cthr *thr = rg__calloc(b->a, b->s->ncats ? b->s->ncats : 1, sizeof *thr);
+    if (!thr)
+        return NULL;
     for (size_t ci = 0; ci < b->s->ncats; ci++) {
         const char *cat = b->s->cats[ci];
-        rg__cthr *t = &cr->thr[ci];
+        rg__cthr *t = &thr[ci];
         const char *tmask = NULL;
         for (int f = 0; f < RG__F_COUNT; f++)
             t->v[f] = RG__OFF;
@@ -537,6 +564,67 @@ static int resolve_route(builder *b, size_t ri, rg__croute *cr)
         }
         t->mask = own(b, tmask ? tmask : mask ? mask : "[REDACTED]");
     }
+    return thr;
+}
+
+static int resolve_route(builder *b, size_t ri, rg__croute *cr)
+{
+    const rg__policy *p = b->p;
+    const rg__route *chain[RG__MAX_EXTENDS];
+    size_t nchain = 0;
+    for (long r = (long)ri; r >= 0;) {
+        if (nchain == RG__MAX_EXTENDS) {
+            const rg__route *rt = &p->routes[ri];
+            rg__diag_error(b->d, rt->loc.file, rt->loc.line, rt->loc.column,
+                           "route '%s': extends chain is deeper than %d routes",
+                           rt->name, RG__MAX_EXTENDS);
+            return 1;
+        }
+        chain[nchain++] = &p->routes[r];
+        r = p->routes[r].extends ? rg__policy_route_index(p, p->routes[r].extends) : -1;
+    }
+    cr->name = (char *)own(b, p->routes[ri].name);
+    cr->budget_ns = 2000ull * 1000;
+    cr->max_bytes = 65536;
+    cr->on_timeout = cr->on_error = cr->on_oversize = RG_HANDOFF;
+    /* A shadow route enforces its parent: everything enforced resolves
+     * from chain[1..]; its own rules only go into sthr (the report). */
+    size_t first = p->routes[ri].shadow ? 1 : 0;
+    int got_budget = 0, got_max = 0, got_to = 0, got_err = 0, got_over = 0;
+    for (size_t c = first; c < nchain; c++) {
+        const rg__route *r = chain[c];
+        if (!got_budget && r->has_budget_us) {
+            cr->budget_ns = r->budget_us * 1000ull;
+            got_budget = 1;
+        }
+        if (!got_max && r->has_max_bytes) {
+            cr->max_bytes = (size_t)r->max_bytes;
+            got_max = 1;
+        }
+        if (!got_to && r->has_on_timeout) {
+            cr->on_timeout = r->on_timeout;
+            got_to = 1;
+        }
+        if (!got_err && r->has_on_error) {
+            cr->on_error = r->on_error;
+            got_err = 1;
+        }
+        if (!got_over && r->has_on_oversize) {
+            cr->on_oversize = r->on_oversize;
+            got_over = 1;
+        }
+    }
+    if (cr->max_bytes > UINT32_MAX / 16)
+        cr->max_bytes = UINT32_MAX / 16; /* view maps hold 32-bit offsets */
+    cr->thr = resolve_thresholds(b, chain + first, nchain - first);
+    if (!cr->thr)
+        return -1;
+    if (first) {
+        cr->shadow = 1;
+        cr->sthr = resolve_thresholds(b, chain, nchain);
+        if (!cr->sthr)
+            return -1;
+    }
     return b->oom ? -1 : 0;
 }
 
@@ -551,6 +639,14 @@ static void pcre_free(void *ptr, void *u) { rg__free(u, ptr); }
 int rg__snapshot_compile(const rg_allocator *a, const rg__policy *p,
                          rg__snapshot **out, rg__diags *d)
 {
+    return rg__snapshot_compile_ex(a, p, NULL, NULL, out, d);
+}
+
+int rg__snapshot_compile_ex(const rg_allocator *a, const rg__policy *p,
+                            rg__hscache *cache,
+                            const hs_platform_info_t *platform,
+                            rg__snapshot **out, rg__diags *d)
+{
     uint64_t t0 = now_ns();
     *out = NULL;
     rg__snapshot *s = rg__calloc(a, 1, sizeof *s);
@@ -563,6 +659,8 @@ int rg__snapshot_compile(const rg_allocator *a, const rg__policy *p,
     b.p = p;
     b.s = s;
     b.d = d;
+    b.cache = cache;
+    b.platform = platform;
     int rc = RG_OK;
     s->gctx = pcre2_general_context_create(pcre_malloc, pcre_free, (void *)&s->a);
     if (!s->gctx) {
@@ -596,12 +694,30 @@ int rg__snapshot_compile(const rg_allocator *a, const rg__policy *p,
         s->nroutes = r + 1;
     }
     qsort(s->routes, s->nroutes, sizeof *s->routes, cmp_route);
+    /* Declared categories, for rg_engine_category (p->cats is sorted). */
+    if (p->ncats) {
+        s->declared = rg__calloc(b.a, p->ncats, sizeof *s->declared);
+        if (!s->declared) {
+            rc = RG_E_NOMEM;
+            goto done;
+        }
+        for (size_t i = 0; i < p->ncats; i++)
+            s->declared[s->ndeclared++] = (char *)own(&b, p->cats[i].name);
+    }
     snprintf(s->version, sizeof s->version, "%s", p->version ? p->version : "");
     rg__hex(p->hash, 32, s->hash);
     if (b.oom)
         rc = RG_E_NOMEM;
 done:
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
+        if (rc == RG_OK) {
+            /* Kept: streaming compiles its databases from them (stream.c). */
+            s->hx[v].expr = b.expr[v];
+            s->hx[v].flags = b.flags[v];
+            s->hx[v].ids = b.ids[v];
+            s->hx[v].n = b.n[v];
+            continue;
+        }
         for (size_t i = 0; i < b.n[v]; i++)
             rg__free(b.a, b.expr[v][i]);
         rg__free(b.a, b.expr[v]);
@@ -609,6 +725,7 @@ done:
         rg__free(b.a, b.ids[v]);
     }
     rg__vbuf_free(b.a, &b.tmp);
+    rg__vbuf_free(b.a, &b.tmp2);
     if (rc != RG_OK) {
         rg__snapshot_free(s);
         return rc;
@@ -623,14 +740,26 @@ void rg__snapshot_free(rg__snapshot *s)
     if (!s)
         return;
     rg_allocator a = s->a;
-    for (int v = 0; v < RG__VIEW_COUNT; v++)
+    for (int v = 0; v < RG__VIEW_COUNT; v++) {
         hs_free_database(s->db[v]);
+        for (size_t i = 0; i < s->hx[v].n; i++)
+            rg__free(&a, s->hx[v].expr[i]);
+        rg__free(&a, s->hx[v].expr);
+        rg__free(&a, s->hx[v].flags);
+        rg__free(&a, s->hx[v].ids);
+    }
+    rg__sdb_free(atomic_load(&s->sdb));
     hs_free_scratch(s->proto);
-    for (size_t i = 0; i < s->ndets; i++)
+    for (size_t i = 0; i < s->ndets; i++) {
         pcre2_code_free(s->dets[i].re);
-    for (size_t r = 0; r < s->nroutes; r++)
+        rg__free(&a, s->dets[i].ctx);
+    }
+    for (size_t r = 0; r < s->nroutes; r++) {
         rg__free(&a, s->routes[r].thr);
+        rg__free(&a, s->routes[r].sthr);
+    }
     rg__free(&a, s->routes);
+    rg__free(&a, s->declared);
     rg__free(&a, s->dets);
     rg__free(&a, s->always);
     rg__free(&a, s->cats);

@@ -3,28 +3,65 @@
 #include "engine.h"
 #include "alloc.h"
 #include "diag.h"
+#include "metrics.h"
+#include "cache.h"
+#include "lint.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-static int build_snapshot(const rg_allocator *a, const char *path,
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* A bundle file is loaded as it is; a policy directory or YAML file is
+ * read, checked and compiled (with the compiled cache when the engine
+ * has one, with the lint checks under RG_ENGINE_LINT). */
+static int build_snapshot(const rg_engine *e, const char *path,
                           uint64_t generation, rg__snapshot **out,
                           rg_diag **diag)
 {
+    const rg_allocator *a = &e->a;
+    uint64_t t0 = now_ns();
     rg__diags d;
     rg__diags_init(&d, a);
     rg__policy *p = NULL;
     rg__snapshot *s = NULL;
-    int rc = rg__policy_load(a, path, &p, &d);
-    if (rc == RG_OK)
-        rc = rg__policy_check(p, &d);
-    if (rc == RG_OK)
-        rc = rg__snapshot_compile(a, p, &s, &d);
+    int source = RG_LOAD_COMPILED, written = 0, rc;
+    if (rg__bundle_sniff(path)) {
+        rc = rg__bundle_read(a, path, &s, &d);
+        source = RG_LOAD_BUNDLE;
+    } else if (e->flags & RG_ENGINE_LINT) {
+        rc = rg__lint_build(a, path, &s, &d);
+    } else {
+        rc = rg__policy_load(a, path, &p, &d);
+        if (rc == RG_OK)
+            rc = rg__policy_check(p, &d);
+        rg__hscache *c = NULL;
+        if (rc == RG_OK && e->cache_dir)
+            c = rg__hscache_open(a, e->cache_dir, p->hash);
+        if (rc == RG_OK)
+            rc = rg__snapshot_compile_ex(a, p, c, NULL, &s, &d);
+        if (rc == RG_OK && c) {
+            if (rg__hscache_misses(c) == 0 && rg__hscache_hits(c) > 0)
+                source = RG_LOAD_CACHE;
+            else
+                written = rg__hscache_commit(c);
+        }
+        rg__hscache_close(c);
+    }
     rg__policy_free(p);
     if (rc == RG_OK && d.oom)
         rc = RG_E_NOMEM;
     if (rc == RG_OK) {
         s->generation = generation;
+        s->source = source;
+        s->cache_written = written;
+        s->load_ns = now_ns() - t0;
         *out = s;
     } else {
         rg__snapshot_free(s);
@@ -48,29 +85,57 @@ int rg_engine_open(rg_engine **out, const char *policy_path,
     if (!policy_path)
         return RG_E_INVAL;
     if (opts && (opts->struct_size < offsetof(rg_engine_options, flags) + sizeof(unsigned) ||
-                 opts->flags != 0))
+                 (opts->flags & ~(unsigned)(RG_ENGINE_NO_METRICS | RG_ENGINE_LINT |
+                                            RG_ENGINE_NO_CACHE))))
         return RG_E_INVAL;
+    /* The cache directory: the option (when struct_size covers it), else
+     * $RG_CACHE_DIR; never for lint (it must compile to see everything). */
+    const char *cache_dir = NULL;
+    if (opts && opts->struct_size >= offsetof(rg_engine_options, cache_dir) +
+                                          sizeof(const char *))
+        cache_dir = opts->cache_dir;
+    if (!cache_dir) {
+        const char *env = getenv("RG_CACHE_DIR");
+        cache_dir = env && *env ? env : NULL;
+    }
+    unsigned flags = opts ? opts->flags : 0;
+    if (cache_dir && !*cache_dir)
+        cache_dir = NULL;
+    if (flags & (RG_ENGINE_NO_CACHE | RG_ENGINE_LINT))
+        cache_dir = NULL;
     rg_allocator a;
     rg__allocator_init(&a, opts ? opts->allocator : NULL);
     rg_engine *e = rg__calloc(&a, 1, sizeof *e);
     if (!e)
         return RG_E_NOMEM;
     e->a = a;
+    e->flags = flags;
     e->path = rg__strdup(&e->a, policy_path);
-    if (!e->path || pthread_mutex_init(&e->lock, NULL)) {
+    if (cache_dir && !(e->cache_dir = rg__strdup(&e->a, cache_dir))) {
+        rg__free(&e->a, e->path);
+        rg__free(&e->a, e);
+        return RG_E_NOMEM;
+    }
+    e->metrics = rg__metrics_new(&e->a, !(opts && (opts->flags & RG_ENGINE_NO_METRICS)));
+    if (!e->path || !e->metrics || pthread_mutex_init(&e->lock, NULL)) {
+        rg__metrics_free(&e->a, e->metrics);
+        rg__free(&e->a, e->cache_dir);
         rg__free(&e->a, e->path);
         rg__free(&e->a, e);
         return RG_E_NOMEM;
     }
     rg__snapshot *s = NULL;
-    int rc = build_snapshot(&e->a, policy_path, 1, &s, diag);
+    int rc = build_snapshot(e, policy_path, 1, &s, diag);
     if (rc != RG_OK) {
         pthread_mutex_destroy(&e->lock);
+        rg__metrics_free(&e->a, e->metrics);
+        rg__free(&e->a, e->cache_dir);
         rg__free(&e->a, e->path);
         rg__free(&e->a, e);
         return rc;
     }
     e->generation = 1;
+    rg__metrics_intern(&e->a, e->metrics, s); /* before publishing s */
     atomic_store(&e->current, s);
     *out = e;
     return RG_OK;
@@ -107,7 +172,7 @@ int rg_engine_reload(rg_engine *engine, const char *policy_path, rg_diag **diag)
     pthread_mutex_lock(&engine->lock);
     const char *path = policy_path ? policy_path : engine->path;
     rg__snapshot *s = NULL;
-    int rc = build_snapshot(&engine->a, path, engine->generation + 1, &s, diag);
+    int rc = build_snapshot(engine, path, engine->generation + 1, &s, diag);
     if (rc == RG_OK && policy_path && strcmp(policy_path, engine->path)) {
         char *np = rg__strdup(&engine->a, policy_path);
         if (!np) {
@@ -125,9 +190,11 @@ int rg_engine_reload(rg_engine *engine, const char *policy_path, rg_diag **diag)
         rc = RG_E_NOMEM;
     if (rc != RG_OK) {
         rg__snapshot_free(s);
+        rg__metrics_reloaded(&engine->a, engine->metrics, NULL);
         pthread_mutex_unlock(&engine->lock);
         return rc;
     }
+    rg__metrics_reloaded(&engine->a, engine->metrics, s); /* before publishing s */
     engine->generation++;
     rg__snapshot *old = atomic_exchange(&engine->current, s);
     engine->retired[engine->nretired++] = old;
@@ -160,6 +227,8 @@ void rg_engine_close(rg_engine *engine)
     for (rg_scratch *sc = engine->scratches; sc; sc = sc->next)
         sc->engine = NULL;
     pthread_mutex_destroy(&engine->lock);
+    rg__metrics_free(&a, engine->metrics);
+    rg__free(&a, engine->cache_dir);
     rg__free(&a, engine->path);
     rg__free(&a, engine);
 }
@@ -176,7 +245,8 @@ int rg_engine_get_info(const rg_engine *engine, rg_engine_info *info)
     memcpy(info->policy_hash, s->hash, sizeof info->policy_hash);
     info->generation = s->generation;
     info->detector_count = s->ndets;
-    info->pattern_count = s->npats;
+    /* As the author wrote them: not the internal compacted copies. */
+    info->pattern_count = s->nwords + s->nregex;
     info->route_count = s->nroutes;
     info->compile_ns = s->compile_ns;
     pthread_mutex_unlock(&e->lock);
@@ -219,6 +289,12 @@ int rg_scratch_alloc(rg_engine *engine, rg_scratch **out)
         rg__free(&engine->a, s);
         return RG_E_NOMEM;
     }
+    s->metrics = rg__mscratch_new(&engine->a, engine->metrics);
+    if (!s->metrics) {
+        rg__free(&engine->a, s->raw);
+        rg__free(&engine->a, s);
+        return RG_E_NOMEM;
+    }
     atomic_init(&s->hazard, NULL);
     pthread_mutex_lock(&engine->lock);
     s->next = engine->scratches;
@@ -247,8 +323,11 @@ void rg_scratch_free(rg_scratch *scratch)
             e->scratches = scratch->next;
         if (scratch->next)
             scratch->next->prev = scratch->prev;
+        /* Its counts stay with the engine: counters never go backwards. */
+        rg__mscratch_retire(e->metrics, scratch->metrics);
         pthread_mutex_unlock(&e->lock);
     }
+    rg__mscratch_free(&scratch->a, scratch->metrics);
     rg__scratch_release(scratch);
 }
 

@@ -16,12 +16,16 @@
 #include "snapshot.h"
 
 /* Raw (view-relative) hit collected during a scan. */
+enum { RG__RAW_HIT = 0, RG__RAW_ALLOW = 1, RG__RAW_CONTEXT = 2 };
+
 typedef struct rg__rawhit {
     uint32_t det;
     uint32_t start, end;  /* view offsets, then original offsets */
     double score;
     uint8_t view;
-    uint8_t allow;        /* an allow-list interval, not a hit */
+    uint8_t kind;         /* RG__RAW_*: a hit, an allow-list or a context
+                             word occurrence */
+    uint16_t ctx;         /* context block (RG__RAW_CONTEXT) */
 } rg__rawhit;
 
 /* Caps that bound the work of one check whatever the input. */
@@ -59,12 +63,14 @@ struct rg_scratch {
     /* scan state */
     const rg__snapshot *snap;
     const char *vtext;
+    const uint8_t *vmark;        /* compacted view: obfuscation marks */
     size_t vlen;
     uint8_t cur_view;
     uint64_t deadline;
     unsigned ncallbacks;
     int timed_out;
     int truncated;
+    struct rg__mscratch *metrics; /* metrics.h: counters, audit buffer */
 };
 
 struct rg_engine {
@@ -76,6 +82,9 @@ struct rg_engine {
     size_t nretired, capretired;
     char *path;
     uint64_t generation;
+    struct rg__metrics *metrics;  /* metrics.h: names, folds, audit */
+    char *cache_dir;              /* compiled cache (cache.c), or NULL */
+    unsigned flags;               /* rg_engine_options.flags */
 };
 
 /* Result internals: public structs plus the string arena they point in. */
@@ -98,6 +107,12 @@ struct rg_result {
     const char *route;           /* in arena, or "" */
     char version[64];
     char hash[65];
+    /* Shadow findings (shadow.c): strings of shadow reasons live in their
+     * own arena so that the main one is never moved after it is filled. */
+    int has_shadow;
+    rg_verdict shadow_verdict;
+    char *sarena;
+    size_t sarena_cap;
 };
 
 enum { RG__DF_TOUCHED = 1, RG__DF_REGEX = 2, RG__DF_STRINGS = 4 };
@@ -109,6 +124,20 @@ void rg__engine_unpin(rg_scratch *s);
  * buffers, the one allocation a warmed-up check may do); 0 or -1. */
 int rg__scratch_fit(rg_scratch *sc, const rg__snapshot *s);
 void rg__scratch_release(rg_scratch *sc);
+/* check.c: the steps of rg_check after the scan, and its scan callback,
+ * shared with stream.c so that a stream decides exactly as a check. */
+int rg__on_match(unsigned int id, unsigned long long from,
+                 unsigned long long to, unsigned int flags, void *ctx);
+void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s);
+int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
+               const char *reply, size_t reply_len, int oversize, int copy,
+               rg_result *result);
 /* result.c */
 void rg__result_reset(rg_result *r);
+/* shadow.c: shadow detectors' and a shadow route's findings, added to a
+ * result whose enforced verdict is final. Called by rg_check only when
+ * the snapshot has a shadow detector or the route is a shadow route.
+ * Never changes the verdict, hits, enforced reasons or redacted copy. */
+void rg__shadow_eval(rg_scratch *sc, const rg__snapshot *s,
+                     const rg__croute *route, rg_result *r);
 #endif

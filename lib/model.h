@@ -20,15 +20,46 @@ typedef struct rg__loc {
 typedef enum rg__kind { RG__KIND_WORDS, RG__KIND_REGEX, RG__KIND_PCRE } rg__kind;
 
 /* Text views a detector can scan (normalize.h builds them). */
-typedef enum rg__view { RG__VIEW_RAW = 0, RG__VIEW_NORM = 1, RG__VIEW_COUNT } rg__view;
+/* RG__VIEW_COMPACT is derived, never named in a policy: words detectors
+ * with `compact` also scan it. */
+typedef enum rg__view {
+    RG__VIEW_RAW = 0,
+    RG__VIEW_NORM = 1,
+    RG__VIEW_COMPACT = 2,
+    RG__VIEW_COUNT
+} rg__view;
 
-typedef enum rg__validator { RG__VALIDATE_NONE = 0, RG__VALIDATE_LUHN } rg__validator;
+/* Validators (validate.c holds the one name table and the functions). */
+typedef enum rg__validator {
+    RG__VALIDATE_NONE = 0, RG__VALIDATE_LUHN, RG__VALIDATE_CARD, RG__VALIDATE_IBAN,
+    RG__VALIDATE_US_SSN, RG__VALIDATE_US_ITIN, RG__VALIDATE_ABA_ROUTING,
+    RG__VALIDATE_MX_CLABE, RG__VALIDATE_ES_DNI, RG__VALIDATE_ES_NIE,
+    RG__VALIDATE_UK_NINO, RG__VALIDATE_UK_NHS, RG__VALIDATE_CA_SIN,
+    RG__VALIDATE_IN_AADHAAR, RG__VALIDATE_BR_CPF, RG__VALIDATE_MX_CURP,
+    RG__VALIDATE_IT_CODICE_FISCALE, RG__VALIDATE_PL_PESEL, RG__VALIDATE_FR_NIR,
+    RG__VALIDATE_DE_STEUER_ID, RG__VALIDATE_NL_BSN, RG__VALIDATE_IPV4,
+    RG__VALIDATE_IPV6, RG__VALIDATE_EMAIL, RG__VALIDATE_JWT,
+    RG__VALIDATE_HIGH_ENTROPY, RG__VALIDATE_PASSWORD_VALUE, RG__VALIDATE_URL_PASSWORD,
+    RG__VALIDATE_AWS_KEY_ID, RG__VALIDATE_BASIC_AUTH
+} rg__validator;
 
 typedef struct rg__term {
     char *text;   /* as written (not yet normalised) */
     double score; /* < 0: use the detector's score */
     rg__loc loc;  /* lexicon file line, or the YAML list item */
 } rg__term;
+
+/* A `context:` block: words near a hit set its score. */
+typedef struct rg__context {
+    char **words;
+    size_t nwords;
+    uint32_t window;    /* bytes of the original between hit and word */
+    double score;
+    int side;           /* RG__SIDE_*: where the word must be */
+    rg__loc loc;
+} rg__context;
+
+enum { RG__SIDE_EITHER = 0, RG__SIDE_BEFORE = 1, RG__SIDE_AFTER = 2 };
 
 typedef struct rg__detector {
     char *id;
@@ -46,9 +77,14 @@ typedef struct rg__detector {
     rg__validator validate;
     char *lang;         /* or NULL */
     char *description;  /* or NULL */
+    rg__context *ctx;   /* context blocks, tried in order */
+    size_t nctx;
+    int compact;        /* words: also match the compacted view */
     rg__loc loc;        /* the detector's mapping */
     rg__loc pattern_loc;/* the pattern scalar (for compile errors) */
     rg__loc category_loc;/* the category scalar (for unknown categories) */
+    int shadow;         /* `mode: shadow`: reported, never decides */
+    rg__loc mode_loc;   /* the mode scalar, when given (line 0 if not) */
 } rg__detector;
 
 /* Fields of a category rule, in severity-independent order. */
@@ -75,6 +111,8 @@ typedef struct rg__route {
     size_t nrules;
     rg__loc loc;
     rg__loc extends_loc;
+    int shadow;             /* `mode: shadow`: enforces its parent's rules */
+    rg__loc mode_loc;       /* the mode scalar, when given (line 0 if not) */
 } rg__route;
 
 typedef struct rg__catdecl {
@@ -105,6 +143,12 @@ typedef struct rg__policy {
 int rg__policy_load(const rg_allocator *a, const char *path,
                     rg__policy **out, rg__diags *d);
 void rg__policy_free(rg__policy *p);
+/* As rg__policy_load; with keep_partial, a policy set with errors
+ * (RG_E_POLICY) is still returned in *out, as far as it loaded, so that
+ * lint can run the semantic checks on it too. Every string field may then
+ * be NULL where its value was wrong. */
+int rg__policy_load_ex(const rg_allocator *a, const char *path,
+                       int keep_partial, rg__policy **out, rg__diags *d);
 
 /* policy_check.c: semantic checks over a loaded model: unique detector
  * ids, known categories, rule keys, extends targets and cycles.

@@ -8,7 +8,8 @@ void rg__vbuf_free(const rg_allocator *a, rg__vbuf *v)
 {
     rg__free(a, v->text);
     rg__free(a, v->start);
-    rg__free(a, v->srclen);
+    rg__free(a, v->end);
+    rg__free(a, v->mark);
     memset(v, 0, sizeof *v);
 }
 
@@ -22,27 +23,32 @@ int rg__vbuf_reserve(const rg_allocator *a, rg__vbuf *v, size_t need)
             return -1;
         ncap *= 2;
     }
-    /* Grow all three or none, so a failure leaves a consistent buffer. */
+    /* Grow all four or none, so a failure leaves a consistent buffer. */
     char *t = rg__malloc(a, ncap);
     uint32_t *st = rg__malloc(a, ncap * sizeof *st);
-    uint8_t *sl = rg__malloc(a, ncap);
-    if (!t || !st || !sl) {
+    uint32_t *en = rg__malloc(a, ncap * sizeof *en);
+    uint8_t *mk = rg__malloc(a, ncap);
+    if (!t || !st || !en || !mk) {
         rg__free(a, t);
         rg__free(a, st);
-        rg__free(a, sl);
+        rg__free(a, en);
+        rg__free(a, mk);
         return -1;
     }
     if (v->len) {
         memcpy(t, v->text, v->len);
         memcpy(st, v->start, v->len * sizeof *st);
-        memcpy(sl, v->srclen, v->len);
+        memcpy(en, v->end, v->len * sizeof *en);
+        memcpy(mk, v->mark, v->len);
     }
     rg__free(a, v->text);
     rg__free(a, v->start);
-    rg__free(a, v->srclen);
+    rg__free(a, v->end);
+    rg__free(a, v->mark);
     v->text = t;
     v->start = st;
-    v->srclen = sl;
+    v->end = en;
+    v->mark = mk;
     v->cap = ncap;
     return 0;
 }
@@ -174,6 +180,93 @@ static int is_separator_cp(int32_t cp)
            cat == UTF8PROC_CATEGORY_ZP || cat == UTF8PROC_CATEGORY_CC;
 }
 
+/* Look-alike letters (after case folding) that stand in for Latin ones
+ * in mixed-script spellings ("fuсk" with a Cyrillic es). Only letters
+ * whose lower-case glyph is the Latin one in common fonts: folding a
+ * merely similar letter would garble real Cyrillic or Greek words, and
+ * the fold only happens inside words that also hold Latin letters. */
+static const struct {
+    int32_t cp;
+    char latin;
+} lookalikes[] = {
+    {0x03B1, 'a'}, {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'}, {0x03BF, 'o'},
+    {0x03C1, 'p'}, {0x03C5, 'u'}, {0x03C7, 'x'}, {0x0430, 'a'}, {0x0435, 'e'},
+    {0x043A, 'k'}, {0x043E, 'o'}, {0x0440, 'p'}, {0x0441, 'c'}, {0x0443, 'y'},
+    {0x0445, 'x'}, {0x0455, 's'}, {0x0456, 'i'}, {0x0458, 'j'}, {0x04BB, 'h'},
+    {0x04CF, 'l'}, {0x0501, 'd'}, {0x051B, 'q'}, {0x051D, 'w'}, {0x0585, 'o'},
+};
+
+static char lookalike(int32_t cp)
+{
+    if (cp < 0x3B1 || cp > 0x585)
+        return 0;
+    size_t lo = 0, hi = sizeof lookalikes / sizeof lookalikes[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (lookalikes[mid].cp == cp)
+            return lookalikes[mid].latin;
+        if (lookalikes[mid].cp < cp)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+static int decode(const unsigned char *s, size_t n, int32_t *cp);
+
+/* In place: inside each word (run of non-space bytes) holding both an
+ * ASCII letter and a look-alike, replace the look-alikes by their Latin
+ * letter (2 bytes -> 1, so writing never overtakes reading) and mark
+ * them as obfuscation. */
+static void fold_lookalikes(rg__vbuf *v)
+{
+    unsigned char *t = (unsigned char *)v->text;
+    size_t n = v->len, w = 0;
+    for (size_t r = 0; r < n;) {
+        size_t e = r;
+        int latin = 0, look = 0;
+        while (e < n && t[e] != ' ') {
+            if ((t[e] >= 'a' && t[e] <= 'z'))
+                latin = 1;
+            else if (t[e] >= 0x80 && !look) {
+                int32_t cp;
+                if (decode(t + e, n - e, &cp) > 0 && lookalike(cp))
+                    look = 1;
+            }
+            e++;
+        }
+        if (e < n)
+            e++; /* keep the space with the word */
+        while (r < e) {
+            int32_t cp;
+            int k = 1;
+            char l = 0;
+            if (latin && look && t[r] >= 0x80 && (k = decode(t + r, e - r, &cp)) > 0)
+                l = lookalike(cp);
+            if (k < 1)
+                k = 1;
+            if (l) {
+                t[w] = (unsigned char)l;
+                v->start[w] = v->start[r];
+                v->end[w] = v->end[r + (size_t)k - 1];
+                v->mark[w] = 1;
+                w++;
+                r += (size_t)k;
+                continue;
+            }
+            for (int b = 0; b < k; b++, r++, w++) {
+                t[w] = t[r];
+                v->start[w] = v->start[r];
+                v->end[w] = v->end[r];
+                v->mark[w] = v->mark[r];
+            }
+        }
+    }
+    t[w] = '\0';
+    v->len = w;
+}
+
 /* The folding applied to every non-ASCII code point: compatibility
  * decomposition (fullwidth, ligatures, circled letters...), case folding,
  * marks stripped (accents), default-ignorables dropped (zero-width, bidi
@@ -198,7 +291,8 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
     size_t o = 0;
     char *t = v->text;
     uint32_t *st = v->start;
-    uint8_t *sl = v->srclen;
+    uint32_t *en = v->end;
+    int confusable = 0; /* a look-alike letter was written: fold pass */
     while (i < n) {
         unsigned char c = u[i];
         if (c < 0x80) {
@@ -207,14 +301,14 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
                 if (!last_sep) {
                     t[o] = ' ';
                     st[o] = (uint32_t)i;
-                    sl[o] = 1;
+                    en[o] = (uint32_t)i + 1;
                     o++;
                     last_sep = 1;
                 }
             } else {
                 t[o] = (char)(k ? c + 32 : c);
                 st[o] = (uint32_t)i;
-                sl[o] = 1;
+                en[o] = (uint32_t)i + 1;
                 o++;
                 last_sep = 0;
             }
@@ -244,24 +338,26 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
             return -1;
         t = v->text;
         st = v->start;
-        sl = v->srclen;
+        en = v->end;
         for (utf8proc_ssize_t j = 0; j < m; j++) {
             if (is_separator_cp(out[j])) {
                 if (!last_sep) {
                     t[o] = ' ';
                     st[o] = (uint32_t)i;
-                    sl[o] = (uint8_t)k;
+                    en[o] = (uint32_t)(i + (size_t)k);
                     o++;
                     last_sep = 1;
                 }
                 continue;
             }
+            if (!confusable && lookalike(out[j]))
+                confusable = 1;
             unsigned char enc[4];
             int e = encode(out[j], enc);
             for (int b = 0; b < e; b++) {
                 t[o] = (char)enc[b];
                 st[o] = (uint32_t)i;
-                sl[o] = (uint8_t)k;
+                en[o] = (uint32_t)(i + (size_t)k);
                 o++;
             }
             last_sep = 0;
@@ -272,6 +368,9 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
         o--; /* no trailing separator either */
     t[o] = '\0';
     v->len = o;
+    memset(v->mark, 0, o);
+    if (confusable)
+        fold_lookalikes(v);
     return 0;
 }
 
@@ -291,7 +390,8 @@ int rg__repair_utf8(const rg_allocator *a, rg__vbuf *v, const char *s,
             for (int b = 0; b < 3; b++) {
                 v->text[o] = (char)fffd[b];
                 v->start[o] = (uint32_t)i;
-                v->srclen[o] = 1;
+                v->end[o] = (uint32_t)i + 1;
+                v->mark[o] = 0;
                 o++;
             }
             i++;
@@ -300,7 +400,8 @@ int rg__repair_utf8(const rg_allocator *a, rg__vbuf *v, const char *s,
         for (int b = 0; b < k; b++) {
             v->text[o] = (char)u[i + b];
             v->start[o] = (uint32_t)i;
-            v->srclen[o] = (uint8_t)k;
+            v->end[o] = (uint32_t)(i + (size_t)k);
+            v->mark[o] = 0;
             o++;
         }
         i += (size_t)k;
@@ -344,4 +445,314 @@ int rg__word_after(const char *t, size_t len, size_t pos)
         return is_word_cp(u[pos]);
     int32_t cp;
     return decode(u + pos, len - pos, &cp) > 0 && is_word_cp(cp);
+}
+
+/* ------------------------------------------------------------------ */
+/* The compacted view                                                  */
+/* ------------------------------------------------------------------ */
+
+/* Digits and symbols that stand for letters inside words. */
+static char leet(unsigned char c)
+{
+    switch (c) {
+    case '0': return 'o';
+    case '1': return 'i';
+    case '3': return 'e';
+    case '4': return 'a';
+    case '5': return 's';
+    case '7': return 't';
+    case '8': return 'b';
+    case '9': return 'g';
+    case '@': return 'a';
+    case '$': return 's';
+    case '!': return 'i';
+    case '|': return 'l';
+    default: return 0;
+    }
+}
+
+static int is_leet_symbol(unsigned char c)
+{
+    return c == '@' || c == '$' || c == '!' || c == '|';
+}
+
+/* A byte that belongs to a word in the compacted view. */
+static int is_tok(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80 ||
+           is_leet_symbol(c);
+}
+
+typedef struct cbuild {
+    rg__vbuf *c;
+    const rg__vbuf *n;
+    size_t o;
+    int run;          /* length of the current run of one letter */
+} cbuild;
+
+static void emit(cbuild *b, unsigned char ch, size_t from, size_t to, int mark)
+{
+    rg__vbuf *c = b->c;
+    /* Collapse a run of one letter into its first byte, which then covers
+     * the whole run; a run of three or more is an elongation. */
+    if (ch >= 'a' && ch <= 'z' && b->o > 0 && (unsigned char)c->text[b->o - 1] == ch) {
+        c->end[b->o - 1] = b->n->end[to - 1];
+        c->mark[b->o - 1] |= (uint8_t)mark;
+        if (++b->run >= 3)
+            c->mark[b->o - 1] = 1;
+        return;
+    }
+    b->run = 1;
+    c->text[b->o] = (char)ch;
+    c->start[b->o] = b->n->start[from];
+    c->end[b->o] = b->n->end[to - 1];
+    c->mark[b->o] = (uint8_t)mark;
+    for (size_t i = from; i < to; i++)
+        c->mark[b->o] |= b->n->mark[i];
+    b->o++;
+}
+
+/* Count letters (ASCII letters and non-ASCII lead bytes) in t[r..e). */
+static int letters(const unsigned char *t, size_t r, size_t e)
+{
+    int k = 0;
+    for (size_t i = r; i < e; i++)
+        if ((t[i] >= 'a' && t[i] <= 'z') || (t[i] >= 0xC0))
+            k++;
+    return k;
+}
+
+/* Emit one word t[r..e), folding leet where the word has letters: symbols
+ * when it has one, digits only when it has two (so "a55" in a product
+ * name stays a code, while "a55hole" and "sh1t" fold). */
+static void emit_word(cbuild *b, const unsigned char *t, size_t r, size_t e)
+{
+    int nl = letters(t, r, e);
+    for (size_t i = r; i < e; i++) {
+        unsigned char ch = t[i];
+        char l = 0;
+        if (is_leet_symbol(ch) ? nl >= 1 : (ch >= '0' && ch <= '9' && nl >= 2))
+            l = leet(ch);
+        if (l)
+            emit(b, (unsigned char)l, i, i + 1, 1);
+        else
+            emit(b, ch, i, i + 1, 0);
+    }
+}
+
+/* Words of context kept around a suspicious word on each side, so that
+ * phrase terms ("i know where you live") still match in the window. */
+#define RG__WINDOW_WORDS 6
+#define RG__MAX_WINDOWS 32
+
+typedef struct window {
+    size_t start, end; /* normalized-view bytes */
+} window;
+
+/* 1 if t[r..e) is a number with an ordinal or unit suffix ("13th",
+ * "7pm", "5km", "2x"): digits then at most three letters from a short
+ * list. Such words are common in support replies and are not leetspeak,
+ * so they must not open a compaction window. */
+static int number_with_suffix(const unsigned char *t, size_t r, size_t e)
+{
+    static const char *const suffixes[] = {
+        "st", "nd", "rd", "th", "am", "pm", "s", "k", "m", "h", "d", "x",
+        "kg", "km", "mi", "ml", "mm", "cm", "hr", "hrs", "min", "mb", "gb",
+        "tb", "ft", "lb", "lbs", "oz", "mph", "yr", "yrs", "g", "l",
+    };
+    size_t i = r;
+    while (i < e && t[i] >= '0' && t[i] <= '9')
+        i++;
+    if (i == r || e - i > 3)
+        return 0;
+    for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++)
+        if (strlen(suffixes[k]) == e - i && !memcmp(t + i, suffixes[k], e - i))
+            return 1;
+    return 0;
+}
+
+/* 1 if the word t[r..e) could compact to something different: leet that
+ * would fold, a run of three letters, or a folded look-alike. */
+static int suspicious_word(const unsigned char *t, const uint8_t *mark,
+                           size_t r, size_t e)
+{
+    int nl = 0, digits = 0, syms = 0, run = 1;
+    while (e > r + 1 && (t[e - 1] == '!' || t[e - 1] == '|'))
+        e--; /* trailing "!!!" is punctuation, as compact_range treats it */
+    for (size_t i = r; i < e; i++) {
+        unsigned char ch = t[i];
+        if ((ch >= 'a' && ch <= 'z') || ch >= 0xC0)
+            nl++;
+        else if (ch >= '0' && ch <= '9')
+            digits = 1;
+        else if (is_leet_symbol(ch))
+            syms = 1;
+        if (i > r && ch == t[i - 1] && ch >= 'a' && ch <= 'z') {
+            if (++run >= 3)
+                return 1;
+        } else {
+            run = 1;
+        }
+        if (mark[i])
+            return 1;
+    }
+    return (syms && nl >= 1) ||
+           (digits && nl >= 2 && !number_with_suffix(t, r, e));
+}
+
+/* First pass: the windows of the normalized view worth compacting. Most
+ * replies have none, and then the compacted view is empty and costs one
+ * quick pass. Returns the number of windows, or -1 for "too many: take
+ * the whole text". */
+static int find_windows(const rg__vbuf *n, window *w)
+{
+    const unsigned char *t = (const unsigned char *)n->text;
+    size_t len = n->len, ring[RG__WINDOW_WORDS];
+    size_t ntok = 0, prev_single_end = (size_t)-1, singles = 0;
+    int nw = 0, open = 0, remaining = 0;
+    size_t r = 0;
+    while (r < len) {
+        if (!is_tok(t[r])) {
+            r++;
+            continue;
+        }
+        size_t e = r;
+        while (e < len && is_tok(t[e]))
+            e++;
+        ring[ntok % RG__WINDOW_WORDS] = r;
+        ntok++;
+        int single = e - r == 1 && t[r] < 0x80;
+        /* Spaced-out letters: three one-letter words one separator apart
+         * ("p f chang" is two, and initials are common). */
+        if (single && prev_single_end != (size_t)-1 && r == prev_single_end + 1)
+            singles++;
+        else
+            singles = single;
+        int cand = singles >= 3;
+        prev_single_end = single ? e : (size_t)-1;
+        if (!cand)
+            cand = suspicious_word(t, n->mark, r, e);
+        if (open) {
+            w[nw - 1].end = e;
+            if (--remaining <= 0 && !cand)
+                open = 0;
+        }
+        if (cand) {
+            size_t back = ntok > RG__WINDOW_WORDS ? RG__WINDOW_WORDS : ntok;
+            size_t ws = ring[(ntok - back) % RG__WINDOW_WORDS];
+            if (!open) {
+                if (nw > 0 && ws <= w[nw - 1].end) {
+                    w[nw - 1].end = e; /* overlaps the last one: extend it */
+                } else {
+                    if (nw == RG__MAX_WINDOWS)
+                        return -1;
+                    w[nw].start = ws;
+                    w[nw].end = e;
+                    nw++;
+                }
+                open = 1;
+            }
+            remaining = RG__WINDOW_WORDS;
+        }
+        r = e;
+    }
+    return nw;
+}
+
+static void compact_range(cbuild *b, size_t from, size_t to)
+{
+    rg__vbuf *c = b->c;
+    const rg__vbuf *n = b->n;
+    const unsigned char *t = (const unsigned char *)n->text;
+    size_t len = to;
+    size_t first = b->o;
+    size_t r = from;
+    while (r < len) {
+        if (!is_tok(t[r])) {
+            /* Separators and punctuation: one space between words. */
+            size_t s = r;
+            while (r < len && !is_tok(t[r]))
+                r++;
+            if (b->o > first && r < len) {
+                c->text[b->o] = ' ';
+                c->start[b->o] = n->start[s];
+                c->end[b->o] = n->end[s];
+                c->mark[b->o] = 0;
+                b->o++;
+                b->run = 0;
+            }
+            continue;
+        }
+        size_t e = r;
+        while (e < len && is_tok(t[e]))
+            e++;
+        /* "!" and "|" at the end of a word are punctuation, not letters. */
+        size_t we = e;
+        while (we > r + 1 && (t[we - 1] == '!' || t[we - 1] == '|'))
+            we--;
+        /* Letters spaced out with one repeated separator: f u c k, f.u.c.k */
+        if (we - r == 1 && t[r] < 0x80 && e < len && !is_tok(t[e])) {
+            unsigned char sep = t[e];
+            size_t p = r, cnt = 1;
+            while (p + 2 < len && t[p + 1] == sep && is_tok(t[p + 2]) && t[p + 2] < 0x80 &&
+                   (p + 3 >= len || !is_tok(t[p + 3]))) {
+                p += 2;
+                cnt++;
+            }
+            if (cnt >= 3) {
+                int nl = 0;
+                for (size_t i = r; i <= p; i += 2)
+                    nl += t[i] >= 'a' && t[i] <= 'z';
+                for (size_t i = r; i <= p; i += 2) {
+                    unsigned char ch = t[i];
+                    char l = (is_leet_symbol(ch) || (ch >= '0' && ch <= '9' && nl >= 2))
+                                 ? leet(ch) : 0;
+                    emit(b, l ? (unsigned char)l : ch, i, i + 1, 1);
+                }
+                r = p + 1;
+                continue;
+            }
+        }
+        emit_word(b, t, r, we);
+        r = we;
+    }
+    if (b->o > first && c->text[b->o - 1] == ' ')
+        b->o--;
+}
+
+int rg__compact(const rg_allocator *a, rg__vbuf *c, const rg__vbuf *n,
+                int whole)
+{
+    c->len = 0;
+    window w[RG__MAX_WINDOWS];
+    int nw = whole ? -1 : find_windows(n, w);
+    if (nw == 0) {
+        if (c->text)
+            c->text[0] = '\0';
+        return 0;
+    }
+    if (rg__vbuf_reserve(a, c, n->len + 2 * RG__MAX_WINDOWS + 8))
+        return -1;
+    if (nw < 0) {
+        nw = 1;
+        w[0].start = 0;
+        w[0].end = n->len;
+    }
+    cbuild b = {c, n, 0, 0};
+    for (int i = 0; i < nw; i++) {
+        if (b.o > 0) {
+            /* Windows are apart: a newline keeps words and phrases from
+             * joining across the gap (no term holds one). */
+            c->text[b.o] = '\n';
+            c->start[b.o] = n->start[w[i].start];
+            c->end[b.o] = n->start[w[i].start];
+            c->mark[b.o] = 0;
+            b.o++;
+            b.run = 0;
+        }
+        compact_range(&b, w[i].start, w[i].end);
+    }
+    c->text[b.o] = '\0';
+    c->len = b.o;
+    return 0;
 }

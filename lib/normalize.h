@@ -9,7 +9,17 @@
  *   normalized  compatibility-folded (NFKC-style), case-folded, marks
  *               stripped, default-ignorable code points (zero-width, bidi
  *               controls) dropped, whitespace and control runs collapsed
- *               to one space. Always valid UTF-8.
+ *               to one space, Cyrillic/Greek look-alike letters folded to
+ *               Latin inside words that also hold Latin letters. Always
+ *               valid UTF-8.
+ *   compacted   built from the normalized view for spelling tricks:
+ *               leetspeak folded inside words (sh1t, $hit, @ss), letters
+ *               spaced out with one repeated separator joined (f u c k,
+ *               f.u.c.k), runs of a letter collapsed to one (fuuuck ->
+ *               fuck; also ass -> as, so terms are compacted the same
+ *               way), punctuation dropped, words separated by one space.
+ *               `mark` says which bytes an obfuscation produced: a match
+ *               there counts only if it covers a marked byte.
  *
  * Buffers grow with the caller's allocator; once grown to the largest
  * input, building a view allocates nothing. */
@@ -21,8 +31,10 @@
 
 typedef struct rg__vbuf {
     char *text;       /* view bytes (NUL-terminated for convenience) */
-    uint32_t *start;  /* per view byte: offset of its source in the original */
-    uint8_t *srclen;  /* per view byte: length of that source code point */
+    uint32_t *start;  /* per view byte: first original byte of its source */
+    uint32_t *end;    /* per view byte: one past the last original byte */
+    uint8_t *mark;    /* per view byte: 1 if it came from an obfuscation
+                         (look-alike, leet, spacing, elongation) */
     size_t len;
     size_t cap;
 } rg__vbuf;
@@ -35,6 +47,14 @@ int rg__vbuf_reserve(const rg_allocator *a, rg__vbuf *v, size_t need);
  * invalid UTF-8 (left untouched otherwise). Returns 0 or -1 (OOM). */
 int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
                   size_t n, int *invalid);
+
+/* Build the compacted view from a normalized view n. 0 or -1 (OOM).
+ * Text (whole = 0): only windows of a few words around suspicious words
+ * (leet, a run of three, spaced letters, look-alikes) are compacted,
+ * joined by '\n'; with none the view is empty, since a match elsewhere
+ * could not count. Terms (whole = 1): the whole text. */
+int rg__compact(const rg_allocator *a, rg__vbuf *c, const rg__vbuf *n,
+                int whole);
 
 /* Build the raw view with each invalid UTF-8 byte replaced by U+FFFD. */
 int rg__repair_utf8(const rg_allocator *a, rg__vbuf *v, const char *s,

@@ -12,6 +12,7 @@
  * a number, a boolean or a string as the key expects; a quoted scalar is
  * always a string ("0.5" is not a score). */
 #include "model.h"
+#include "validate.h"
 #include "alloc.h"
 #include "lexicon.h"
 #include "sha256.h"
@@ -34,6 +35,10 @@
 #define MAX_ERRORS_PER_FILE 100
 /* The version is copied into rg_engine_info.policy_version[64]. */
 #define MAX_VERSION_LEN 63
+/* A mask replaces every redacted span: a long one multiplies the size of
+ * the redacted copy (256 spans x a 1 MiB mask took 256 MiB and 0.5 s for
+ * a 24 KB reply). Real masks are a few words. */
+#define MAX_MASK_LEN 256
 /* Room for "the quoted string '<quoted value>'". */
 #define DESC_SIZE (RG__QUOTE_SIZE + 32)
 
@@ -207,6 +212,17 @@ static char *get_string(loader *L, const char *key, const yaml_node_t *v,
     if (!s)
         L->oom = 1;
     return s;
+}
+
+/* A mask: a string of at most MAX_MASK_LEN bytes (may be empty). */
+static char *get_mask(loader *L, const yaml_node_t *v)
+{
+    if (v->type == YAML_SCALAR_NODE && slen(v) > MAX_MASK_LEN) {
+        error_at(L, v, "'mask' is %zu bytes long; the limit is %d", (size_t)slen(v),
+                 MAX_MASK_LEN);
+        return NULL;
+    }
+    return get_string(L, "mask", v, 1);
 }
 
 /* A number in 0..1 (plain scalar). Returns 0 or -1 (reported). */
@@ -406,6 +422,9 @@ static void free_strings(const rg_allocator *a, char **v, size_t n)
 
 static void free_detector(const rg_allocator *a, rg__detector *det)
 {
+    for (size_t i = 0; i < det->nctx; i++)
+        free_strings(a, det->ctx[i].words, det->ctx[i].nwords);
+    rg__free(a, det->ctx);
     rg__free(a, det->id);
     rg__free(a, det->category);
     rg__free(a, det->pattern);
@@ -465,12 +484,18 @@ void rg__policy_free(rg__policy *p)
 
 enum {
     D_ID, D_CATEGORY, D_WORDS, D_LEXICON, D_REGEX, D_PCRE, D_SCORE, D_VIEW,
-    D_CASELESS, D_VALIDATE, D_ALLOW, D_LANG, D_DESCRIPTION, D_COUNT
+    D_CASELESS, D_VALIDATE, D_ALLOW, D_LANG, D_DESCRIPTION, D_CONTEXT,
+    D_COMPACT, D_MODE, D_COUNT
 };
 static const char *const detector_keys[D_COUNT] = {
     "id", "category", "words", "lexicon", "regex", "pcre", "score", "view",
-    "caseless", "validate", "allow", "lang", "description",
+    "caseless", "validate", "allow", "lang", "description", "context",
+    "compact", "mode",
 };
+
+/* `mode:` of a detector or a route: enforce (the default) or shadow
+ * (evaluated and reported, never decides; docs/AUTHORING.md). */
+static const char *const mode_names[] = {"enforce", "shadow"};
 
 /* A list of non-empty strings (words, allow). For words, each becomes a
  * term with the detector's score and the item's location. */
@@ -527,6 +552,107 @@ static void get_string_list(loader *L, const char *key, const yaml_node_t *v,
         error_at(L, v, "'%s' is empty: the detector would never fire", key);
 }
 
+/* One `context:` block: {words: [...], window: N, score: S}. */
+enum { C_WORDS, C_WINDOW, C_SCORE, C_SIDE, C_COUNT };
+static const char *const context_keys[C_COUNT] = {"words", "window", "score",
+                                                  "side"};
+/* Beyond this a "context" is the whole reply: say so instead. */
+#define RG__MAX_CONTEXT_WINDOW 10000
+
+static void load_context_block(loader *L, rg__detector *det, size_t *cap,
+                               const yaml_node_t *v)
+{
+    char buf[DESC_SIZE];
+    static const schema sch = {"context", context_keys, C_COUNT};
+    if (v->type != YAML_MAPPING_NODE) {
+        error_at(L, v, "a context block must be a mapping (words, window, "
+                 "score), got %s", describe(buf, v));
+        return;
+    }
+    rg__context c;
+    memset(&c, 0, sizeof c);
+    c.window = 40;
+    c.loc = loc_of(L, v);
+    const yaml_node_t *first[C_COUNT] = {0};
+    size_t wcap = 0;
+    FOR_EACH_PAIR(v, pr) {
+        if (L->oom)
+            break;
+        yaml_node_t *k = node_at(L, pr->key), *val = node_at(L, pr->value);
+        if (!k || !val)
+            continue;
+        int f = schema_field(L, &sch, k, first);
+        uint64_t w;
+        switch (f) {
+        case C_WORDS:
+            if (val->type != YAML_SEQUENCE_NODE) {
+                error_at(L, val, "'words' must be a list of strings, got %s",
+                         describe(buf, val));
+                break;
+            }
+            FOR_EACH_ITEM(val, it) {
+                yaml_node_t *item = node_at(L, *it);
+                if (!item || L->oom)
+                    continue;
+                char *str = get_string(L, "words", item, 0);
+                if (!str)
+                    continue;
+                if (rg__grow(L->a, (void **)&c.words, &wcap, c.nwords + 1,
+                             sizeof *c.words)) {
+                    rg__free(L->a, str);
+                    L->oom = 1;
+                    break;
+                }
+                c.words[c.nwords++] = str;
+            }
+            break;
+        case C_WINDOW:
+            if (get_posint(L, "window", val, RG__MAX_CONTEXT_WINDOW, &w) == 0)
+                c.window = (uint32_t)w;
+            break;
+        case C_SCORE:
+            get_unit(L, "score", val, &c.score);
+            break;
+        case C_SIDE: {
+            static const char *const sides[] = {"either", "before", "after"};
+            int x = get_enum(L, "side", val, sides, 3, "either, before, after");
+            if (x >= 0)
+                c.side = x;
+            break;
+        }
+        default:
+            break;
+        }
+    }
+    if (!L->oom && !first[C_WORDS])
+        error_at(L, v, "context block is missing required key 'words'");
+    if (!L->oom && first[C_WORDS] && c.nwords == 0)
+        error_at(L, first[C_WORDS], "context 'words' is empty");
+    if (!L->oom && !first[C_SCORE])
+        error_at(L, v, "context block is missing required key 'score'");
+    if (L->oom || rg__grow(L->a, (void **)&det->ctx, cap, det->nctx + 1,
+                           sizeof *det->ctx)) {
+        L->oom = 1;
+        free_strings(L->a, c.words, c.nwords);
+        return;
+    }
+    det->ctx[det->nctx++] = c;
+}
+
+static void load_context(loader *L, rg__detector *det, const yaml_node_t *v)
+{
+    size_t cap = 0;
+    if (v->type != YAML_SEQUENCE_NODE) {
+        load_context_block(L, det, &cap, v);
+        return;
+    }
+    FOR_EACH_ITEM(v, it) {
+        yaml_node_t *item = node_at(L, *it);
+        if (item && !L->oom)
+            load_context_block(L, det, &cap, item);
+    }
+}
+
 /* words / lexicon / regex / pcre: what the detector matches. */
 static void load_matcher(loader *L, rg__detector *det, int field,
                          const yaml_node_t *v)
@@ -572,7 +698,6 @@ static void push_detector(loader *L, rg__detector *det)
 static void load_detector(loader *L, const yaml_node_t *n)
 {
     static const char *const views[] = {"raw", "normalized"};
-    static const char *const validators[] = {"luhn"};
     static const schema sch = {"detector", detector_keys, D_COUNT};
     char buf[DESC_SIZE];
     if (n->type != YAML_MAPPING_NODE) {
@@ -628,8 +753,11 @@ static void load_detector(loader *L, const yaml_node_t *n)
             get_bool(L, "caseless", v, &det.caseless);
             break;
         case D_VALIDATE:
-            x = get_enum(L, "validate", v, validators, 1, "luhn");
-            det.validate = x == 0 ? RG__VALIDATE_LUHN : RG__VALIDATE_NONE;
+            if (v->type != YAML_SCALAR_NODE ||
+                rg__validator_from_name(sval(v), &det.validate)) {
+                error_at(L, v, "'validate' must be one of: %s; got %s",
+                         rg__validator_names, describe(buf, v));
+            }
             break;
         case D_ALLOW:
             get_string_list(L, "allow", v, 0, &det);
@@ -639,6 +767,17 @@ static void load_detector(loader *L, const yaml_node_t *n)
             break;
         case D_DESCRIPTION:
             det.description = get_string(L, "description", v, 1);
+            break;
+        case D_CONTEXT:
+            load_context(L, &det, v);
+            break;
+        case D_COMPACT:
+            get_bool(L, "compact", v, &det.compact);
+            break;
+        case D_MODE:
+            x = get_enum(L, "mode", v, mode_names, 2, "enforce, shadow");
+            det.shadow = x == 1;
+            det.mode_loc = loc_of(L, v);
             break;
         default:
             break;
@@ -666,6 +805,11 @@ static void load_detector(loader *L, const yaml_node_t *n)
                  "pcre detectors (words always match case-insensitively)");
     if (!first[D_VIEW])
         det.view = det.kind == RG__KIND_WORDS ? RG__VIEW_NORM : RG__VIEW_RAW;
+    if (first[D_COMPACT] && det.kind != RG__KIND_WORDS)
+        error_at(L, first[D_COMPACT], "'compact' applies only to words and "
+                 "lexicon detectors");
+    if (!first[D_COMPACT])
+        det.compact = det.kind == RG__KIND_WORDS && det.view == RG__VIEW_NORM;
     push_detector(L, &det);
 }
 
@@ -675,11 +819,11 @@ static void load_detector(loader *L, const yaml_node_t *n)
 
 enum {
     R_DESCRIPTION, R_EXTENDS, R_BUDGET_US, R_MAX_BYTES, R_ON_TIMEOUT,
-    R_ON_ERROR, R_ON_OVERSIZE, R_MASK, R_CATEGORIES, R_COUNT
+    R_ON_ERROR, R_ON_OVERSIZE, R_MASK, R_CATEGORIES, R_MODE, R_COUNT
 };
 static const char *const route_keys[R_COUNT] = {
     "description", "extends", "budget_us", "max_bytes", "on_timeout",
-    "on_error", "on_oversize", "mask", "categories",
+    "on_error", "on_oversize", "mask", "categories", "mode",
 };
 
 /* Rule fields: the first three are indexed by RG__F_*. */
@@ -711,7 +855,7 @@ static void load_rule(loader *L, rg__rule *r, const char *what,
             continue;
         int f = schema_field(L, &sch, k, first);
         if (f == F_MASK) {
-            r->mask = get_string(L, "mask", val, 1);
+            r->mask = get_mask(L, val);
         } else if (f >= 0) {
             if (get_threshold(L, rule_keys[f], val, &r->value[f]) == 0)
                 r->has[f] = 1;
@@ -865,10 +1009,15 @@ static void load_route(loader *L, const yaml_node_t *k, const yaml_node_t *v)
             }
             break;
         case R_MASK:
-            rt.mask = get_string(L, "mask", fv, 1);
+            rt.mask = get_mask(L, fv);
             break;
         case R_CATEGORIES:
             load_rules(L, &rt, qname, fv);
+            break;
+        case R_MODE:
+            x = get_enum(L, "mode", fv, mode_names, 2, "enforce, shadow");
+            rt.shadow = x == 1;
+            rt.mode_loc = loc_of(L, fv);
             break;
         default:
             break;
@@ -1413,6 +1562,12 @@ static char *dir_of(const rg_allocator *a, const char *path)
 int rg__policy_load(const rg_allocator *a, const char *path,
                     rg__policy **out, rg__diags *d)
 {
+    return rg__policy_load_ex(a, path, 0, out, d);
+}
+
+int rg__policy_load_ex(const rg_allocator *a, const char *path,
+                       int keep_partial, rg__policy **out, rg__diags *d)
+{
     if (out)
         *out = NULL;
     if (!a || !path || !out || !d)
@@ -1480,7 +1635,7 @@ done:
     int rc = L.oom || d->oom ? RG_E_NOMEM
            : L.io ? RG_E_IO
            : d->nerrors > errors_before ? RG_E_POLICY : RG_OK;
-    if (rc != RG_OK)
+    if (rc != RG_OK && !(keep_partial && rc == RG_E_POLICY))
         rg__policy_free(p);
     else
         *out = p;

@@ -35,6 +35,7 @@ void rg_result_free(rg_result *r)
     rg__free(&a, r->reasons);
     rg__free(&a, r->arena);
     rg__free(&a, r->redacted);
+    rg__free(&a, r->sarena);
     rg__free(&a, r);
 }
 
@@ -54,6 +55,7 @@ void rg__result_reset(rg_result *r)
     r->route = "";
     r->version[0] = '\0';
     r->hash[0] = '\0';
+    r->has_shadow = 0;
 }
 
 rg_verdict rg_result_verdict(const rg_result *r) { return r ? r->verdict : RG_HANDOFF; }

@@ -7,11 +7,12 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <hs/hs.h>
 #include <pcre2.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include "model.h"
 
 /* What a Hyperscan pattern id stands for. */
-enum { RG__PAT_WORD = 0, RG__PAT_ALLOW = 1, RG__PAT_REGEX = 2 };
+enum { RG__PAT_WORD = 0, RG__PAT_ALLOW = 1, RG__PAT_REGEX = 2, RG__PAT_CONTEXT = 3 };
 /* Boundary checks a word pattern needs: its first/last byte is a word
  * character, so the neighbouring code point must not be one. */
 enum { RG__EDGE_LEFT = 1, RG__EDGE_RIGHT = 2 };
@@ -22,7 +23,15 @@ typedef struct rg__pat {
     double score;    /* this term's score (words) */
     uint8_t type;    /* RG__PAT_* */
     uint8_t edges;   /* RG__EDGE_* */
+    uint16_t ctx;    /* context block index (RG__PAT_CONTEXT) */
 } rg__pat;
+
+/* A compiled `context:` block. */
+typedef struct rg__cctx {
+    uint32_t window;
+    double score;
+    int side;              /* RG__SIDE_* */
+} rg__cctx;
 
 typedef struct rg__cdet {
     char *id;
@@ -34,6 +43,11 @@ typedef struct rg__cdet {
     pcre2_code *re;        /* regex / pcre: span extraction and confirmation */
     int pcre_only;         /* run PCRE2 on every check (pcre kind, or a regex
                               Hyperscan could not take even as prefilter) */
+    rg__cctx *ctx;         /* context blocks, in policy order */
+    uint16_t nctx;
+    int shadow;            /* `mode: shadow`: reported, never decides */
+    const char *pattern;   /* regex / pcre as written (owned), for bundles */
+    uint32_t pcre_opts;    /* the PCRE2 compile options `re` was built with */
 } rg__cdet;
 
 /* A threshold value that is never crossed (`off` or unset). */
@@ -52,7 +66,22 @@ typedef struct rg__croute {
     size_t max_bytes;
     rg_verdict on_timeout, on_error, on_oversize;
     rg__cthr *thr;                /* per snapshot category */
+    /* `mode: shadow`: thr and the settings above are the parent's (what
+     * is enforced); sthr holds the route's own thresholds, evaluated
+     * for the report only. NULL for an enforcing route. */
+    int shadow;
+    rg__cthr *sthr;
 } rg__croute;
+
+/* One view's Hyperscan expressions: pattern ids index rg__snapshot.pats. */
+typedef struct rg__hexprs {
+    char **expr;
+    unsigned *flags;
+    unsigned *ids;
+    size_t n;
+} rg__hexprs;
+
+struct rg__sdb;
 
 typedef struct rg__snapshot {
     rg_allocator a;
@@ -76,7 +105,24 @@ typedef struct rg__snapshot {
     uint32_t max_ovector;         /* pairs needed by the largest pattern */
     pcre2_general_context *gctx;
     uint64_t compile_ns;
-    size_t nwords;
+    size_t nwords;                /* distinct normalized terms */
+    size_t nregex;                /* regex and pcre detectors */
+    int has_shadow;               /* some detector is in shadow mode */
+    char **declared;              /* categories the policy declares (owned
+                                     strings), in name order */
+    size_t ndeclared;
+    /* How this snapshot was built (rg_load_info). */
+    int source;                   /* RG_LOAD_* */
+    int cache_written;
+    uint64_t load_ns;
+    /* The Hyperscan expressions each view's block database was compiled
+     * from (owned; bundles carry them too), kept so that streaming
+     * (stream.c) can compile its HS_MODE_STREAM databases on first use
+     * rather than on every engine open. */
+    rg__hexprs hx[RG__VIEW_COUNT];
+    /* stream.c: the streaming databases, built by the first
+     * rg_stream_open on this snapshot (NULL until then); freed with it. */
+    _Atomic(struct rg__sdb *) sdb;
 } rg__snapshot;
 
 /* Compile a checked policy model into a snapshot. Errors (with the
@@ -84,7 +130,16 @@ typedef struct rg__snapshot {
  * RG_E_POLICY or RG_E_NOMEM. */
 int rg__snapshot_compile(const rg_allocator *a, const rg__policy *p,
                          rg__snapshot **out, rg__diags *d);
+/* The same, with Hyperscan's work memoised in `cache` (cache.c; may be
+ * NULL) and the databases built for `platform` (NULL: this host). */
+struct rg__hscache;
+int rg__snapshot_compile_ex(const rg_allocator *a, const rg__policy *p,
+                            struct rg__hscache *cache,
+                            const hs_platform_info_t *platform,
+                            rg__snapshot **out, rg__diags *d);
 void rg__snapshot_free(rg__snapshot *s);
+/* stream.c: free a snapshot's streaming databases (NULL is a no-op). */
+void rg__sdb_free(struct rg__sdb *sdb);
 /* Route by name (binary search), or NULL. */
 const rg__croute *rg__snapshot_route(const rg__snapshot *s, const char *name);
 #endif

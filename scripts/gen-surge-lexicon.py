@@ -178,6 +178,10 @@ DECISIONS = {
     "transvestite": ("ambiguous", "dated but descriptive identity term"),
     "twink": ("ambiguous", "identity word used within the community"),
     "gayness": ("ambiguous", "identity word, usually neutral"),
+    # Spanish words in the English list: the Spanish lists (policies/lexicons/es)
+    # score them with their Spanish sense, so the English entry only reports
+    "puta": ("exclude", "Spanish: mostly an intensifier ('ni puta idea'); "
+             "es/profanity.txt scores it (0.6) and es/hate.txt the slur forms"),
     # benign in the corpus but kept on purpose
     "whore": ("keep", "benign hits are one song title (In This Moment, 'Whore'); "
               "a brand's agent naming it still deserves review"),

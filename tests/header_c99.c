@@ -20,5 +20,5 @@ int main(void)
     (void)c;
     (void)d;
     return rg_version() == 0 || rg_result_verdict(0) != RG_HANDOFF ||
-           RG_E_RANGE != RG__STATUS_LAST || RG_MAX_HITS != 256;
+           RG_E_BUNDLE != RG__STATUS_LAST || RG_MAX_HITS != 256;
 }

@@ -3,11 +3,16 @@
  * reloads between two policy sets in a loop. Every verdict must be the
  * one the snapshot named in the result (version "a" or "b") prescribes.
  * Fixtures: tests/policies/reload_a and reload_b. Threads record
- * failures; the main thread asserts (cmocka is not thread-safe). */
+ * failures; the main thread asserts (cmocka is not thread-safe).
+ *
+ * RG_THREADS_SECONDS=N turns the first test into a soak: the checkers go
+ * on for at least N seconds (used for long ThreadSanitizer runs, see
+ * docs/RELIABILITY.md); unset, the test is bounded by check counts only. */
 #include "testutil.h"
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #define CHECKERS 4
 #define CHECKS_PER_THREAD 20000
@@ -32,6 +37,20 @@ static rg_engine *ENGINE;
 static atomic_int STOP, READY, GO;
 static atomic_long BAD_VERDICT, BAD_STATUS, BAD_VERSION, CHECKS_DONE, RELOADS, RELOAD_FAILS;
 static atomic_long SEEN_A, SEEN_B;
+static double SOAK_UNTIL; /* monotonic seconds; 0: no soak */
+
+static double mono_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Soak: keep going until the deadline (checked every 1024 checks). */
+static int soaking(long i)
+{
+    return SOAK_UNTIL > 0 && (i % 1024 != 0 || mono_seconds() < SOAK_UNTIL);
+}
 
 static void *checker(void *arg)
 {
@@ -52,7 +71,8 @@ static void *checker(void *arg)
     /* at least CHECKS_PER_THREAD, and on until the reloader has swapped
      * snapshots MIN_RELOADS times (so checks surely overlap reloads) */
     for (long i = 0; i < CHECKS_PER_THREAD ||
-                     (atomic_load(&RELOADS) - reloads0 < MIN_RELOADS && i < MAX_CHECKS_PER_THREAD);
+                     (atomic_load(&RELOADS) - reloads0 < MIN_RELOADS && i < MAX_CHECKS_PER_THREAD) ||
+                     soaking(i);
          i++) {
         const sample *x = &SAMPLES[(i + id) % NSAMPLES];
         rg_request q;
@@ -115,6 +135,9 @@ static void *reloader(void *arg)
 static void test_concurrent_checks_and_reloads(void **state)
 {
     (void)state;
+    const char *soak = getenv("RG_THREADS_SECONDS");
+    if (soak && atof(soak) > 0)
+        SOAK_UNTIL = mono_seconds() + atof(soak);
     assert_int_equal(rg_engine_open(&ENGINE, rgt_path("policies/reload_a"), NULL, NULL), RG_OK);
     pthread_t th[CHECKERS], rl;
     atomic_store(&STOP, 0);

@@ -44,6 +44,12 @@ int cli_check_main(int argc, char **argv);
 int cli_batch_main(int argc, char **argv);
 int cli_lint_main(int argc, char **argv);
 int cli_test_main(int argc, char **argv);
+int cli_explain_main(int argc, char **argv);
+int cli_replay_main(int argc, char **argv);
+int cli_compile_main(int argc, char **argv);
+int cli_watch_main(int argc, char **argv);
+int cli_report_main(int argc, char **argv);
+int cli_bench_main(int argc, char **argv);
 
 /* ---- messages ---------------------------------------------------------- */
 
@@ -136,5 +142,40 @@ void cli_format_ns(char *buf, size_t size, uint64_t ns);
  * max bytes (cut at a character boundary, "…" appended). */
 void cli_show_span(cli_buf *b, const char *text, size_t text_len,
                    size_t start, size_t end, size_t max);
+
+/* ---- observability (cli_observe.c): batch --audit / --metrics --------- */
+
+typedef struct cli_observe {
+    FILE *audit;            /* NULL: no audit */
+    const char *audit_path;
+    const json_t *id;       /* the input being checked (spliced into its line) */
+    uint64_t time_ns;       /* the input's "time", when has_time */
+    int has_time;
+    rg_label *labels;       /* the input's "labels", reused */
+    size_t label_cap;
+    char *buf;              /* rg_audit_event_json output, reused */
+    size_t cap;
+    cli_buf line;
+    int failed;             /* errno of the first audit write failure */
+    size_t events;
+} cli_observe;
+
+/* Open audit_path (NULL: nothing to do) and set the engine's audit callback
+ * (redacted: opt in to redacted copies). 0 or CLI_EXIT_USAGE (message
+ * printed). */
+int cli_observe_open(cli_observe *ob, const char *verb, rg_engine *engine,
+                     const char *audit_path, int redacted);
+/* Close the audit file and free; 0 or CLI_EXIT_USAGE if a write failed. */
+int cli_observe_close(cli_observe *ob, const char *verb);
+/* The input's "labels" and "time" into req / ob. NULL, or a problem
+ * message with *field set. */
+const char *cli_observe_request(cli_observe *ob, const json_t *root,
+                                rg_request *req, const char **field);
+/* RFC 3339 date-time ("2026-11-21T09:03:00.5Z", offsets allowed) to ns
+ * since the epoch; 0 or -1. */
+int cli_parse_time(const char *s, uint64_t *ns);
+/* Render rg_engine_metrics into path. 0 or CLI_EXIT_USAGE. */
+int cli_write_metrics(const char *verb, const rg_engine *engine,
+                      const char *path);
 
 #endif /* RG_CLI_H */

@@ -35,11 +35,19 @@ static void usage(FILE *out)
             "  -r, --route ROUTE    route for lines that name none "
             "(default: default)\n"
             "      --lines          each line is a raw reply, not JSON\n"
+            "      --metrics FILE   write the engine's metrics (Prometheus "
+            "text) to FILE at the end\n"
+            "      --audit FILE     write one audit event (JSON Lines, no reply "
+            "text) per checked input\n"
+            "      --audit-redacted add a copy of each reply with every "
+            "detected span masked\n"
             "  -h, --help           show this help\n\n"
             "Input line: {\"id\", \"route\", \"reply\", \"user_message\", "
             "\"history\": [...],\n"
-            "             \"channel\", \"locale\"}  (only \"reply\" is "
-            "required; other keys are ignored)\n"
+            "             \"channel\", \"locale\", \"labels\": {\"tenant\", "
+            "\"persona\", ...},\n"
+            "             \"time\"}  (only \"reply\" is required; other keys "
+            "are ignored)\n"
             "Output line: {\"id\", \"verdict\", \"route\", \"categories\", "
             "\"hits\", \"reasons\", \"flags\",\n"
             "              \"redacted\", \"elapsed_ns\", \"policy\"}, or "
@@ -59,6 +67,7 @@ typedef struct batch {
     size_t history_cap;
     cli_buf out;
     cli_buf msg;        /* scratch space for error messages */
+    cli_observe obs;    /* --audit, input "labels" and "time" */
 } batch;
 
 /* Lines of any length (embedded NULs included) from a file descriptor. */
@@ -130,6 +139,7 @@ static int next_line(line_reader *lr, FILE *out, char **line, size_t *len)
 /* Check req and append the output object for it. */
 static void run_check(batch *bt, const json_t *id, const rg_request *req)
 {
+    bt->obs.id = id; /* the audit line names its input */
     int rc = rg_check(bt->engine, bt->scratch, req, bt->result);
     if (rc == RG_E_NOROUTE) {
         bt->msg.len = 0;
@@ -277,6 +287,8 @@ static void json_line(batch *bt, const char *line, size_t n)
         req.history = bt->history;
         req.history_count = nh;
     }
+    if ((bad = cli_observe_request(&bt->obs, root, &req, &field)))
+        goto fail;
 
     run_check(bt, id, &req);
     goto done;
@@ -292,10 +304,15 @@ int cli_batch_main(int argc, char **argv)
         {"policies", required_argument, NULL, 'p'},
         {"route", required_argument, NULL, 'r'},
         {"lines", no_argument, NULL, 'L'},
+        {"metrics", required_argument, NULL, 'M'},
+        {"audit", required_argument, NULL, 'A'},
+        {"audit-redacted", no_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *policy_opt = NULL;
+    const char *metrics_path = NULL, *audit_path = NULL;
+    int audit_redacted = 0;
     int lines = 0, c;
     batch bt = {0};
     bt.default_route = "default";
@@ -307,6 +324,9 @@ int cli_batch_main(int argc, char **argv)
         case 'p': policy_opt = optarg; break;
         case 'r': bt.default_route = optarg; break;
         case 'L': lines = 1; break;
+        case 'M': metrics_path = optarg; break;
+        case 'A': audit_path = optarg; break;
+        case 'R': audit_redacted = 1; break;
         case 'h': usage(stdout); return CLI_EXIT_OK;
         default: return cli_bad_option(VERB, c, argv);
         }
@@ -321,6 +341,13 @@ int cli_batch_main(int argc, char **argv)
     if (status != 0)
         return status;
 
+    if (audit_redacted && !audit_path) {
+        status = cli_usage_error(VERB, "--audit-redacted needs --audit FILE");
+        goto out;
+    }
+    if ((status = cli_observe_open(&bt.obs, VERB, bt.engine, audit_path,
+                                   audit_redacted)))
+        goto out;
     bt.routes = cli_route_list(bt.engine);
     /* A wrong -r would turn every line into an error: refuse it up front. */
     if (!cli_route_exists(bt.engine, bt.default_route)) {
@@ -387,6 +414,13 @@ int cli_batch_main(int argc, char **argv)
     json_decref(line_no);
 
 out:
+    if (status == 0 && metrics_path)
+        status = cli_write_metrics(VERB, bt.engine, metrics_path);
+    {
+        int ost = cli_observe_close(&bt.obs, VERB);
+        if (status == 0)
+            status = ost;
+    }
     free(bt.history);
     free(bt.routes);
     cli_buf_free(&bt.out);

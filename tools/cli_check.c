@@ -97,6 +97,8 @@ static void print_human(const rg_result *r, const char *reply, size_t len,
             cli_buf_printf(&b, "  %-*s  %-*s  %-11s  %.2f  ", wd, h->detector,
                            wc, h->category, span, h->score);
             cli_show_span(&b, reply, len, h->start, h->end, SPAN_SHOW_MAX);
+            if (h->shadow) /* mode: shadow — reported, never decides */
+                cli_buf_puts(&b, "  [shadow]");
             cli_buf_putc(&b, '\n');
         }
     }
@@ -120,9 +122,10 @@ static void print_human(const rg_result *r, const char *reply, size_t len,
         for (size_t i = 0; i < nr; i++) {
             const rg_reason *x = rg_result_reason(r, i);
             cli_buf_printf(&b, "  %s crossed rule %s of route %s: "
-                           "%.2f ≥ %.2f → %s\n",
+                           "%.2f ≥ %.2f → %s%s\n",
                            x->category, x->rule, x->route, x->score,
-                           x->threshold, x->action);
+                           x->threshold, x->action,
+                           x->shadow ? " [shadow: not enforced]" : "");
         }
     }
 

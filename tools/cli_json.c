@@ -229,6 +229,7 @@ static const struct {
     {RG_FLAG_INVALID_UTF8, "invalid_utf8"},
     {RG_FLAG_HITS_TRUNCATED, "hits_truncated"},
     {RG_FLAG_REDACTED, "redacted"},
+    {RG_FLAG_SHADOW, "shadow"},
 };
 
 void cli_flag_names(cli_buf *b, unsigned flags, const char *sep)
@@ -278,6 +279,8 @@ void cli_json_result(cli_buf *b, const json_t *id, const rg_result *r,
         cli_buf_printf(b, ",\"start\":%zu,\"end\":%zu,\"score\":", h->start,
                        h->end);
         cli_json_num(b, h->score);
+        if (h->shadow)
+            cli_buf_puts(b, ",\"shadow\":true");
         cli_buf_putc(b, '}');
     }
 
@@ -299,6 +302,8 @@ void cli_json_result(cli_buf *b, const json_t *id, const rg_result *r,
         cli_json_num(b, x->score);
         cli_buf_puts(b, ",\"threshold\":");
         cli_json_num(b, x->threshold);
+        if (x->shadow)
+            cli_buf_puts(b, ",\"shadow\":true");
         cli_buf_putc(b, '}');
     }
 
@@ -323,6 +328,22 @@ void cli_json_result(cli_buf *b, const json_t *id, const rg_result *r,
         cli_json_str(b, red, rlen);
     else
         cli_buf_puts(b, "null");
+    if (flags & RG_FLAG_SHADOW) {
+        /* Shadow mode (docs/AUTHORING.md): what would have been decided. */
+        cli_buf_puts(b, ",\"shadow\":{\"verdict\":");
+        cli_json_cstr(b, rg_verdict_name(rg_result_shadow_verdict(r)));
+        cli_buf_puts(b, ",\"categories\":{");
+        size_t nc = rg_result_category_count(r);
+        for (size_t i = 0; i < nc; i++) {
+            const rg_category_score *c = rg_result_category(r, i);
+            if (i)
+                cli_buf_putc(b, ',');
+            cli_json_cstr(b, c->category ? c->category : "");
+            cli_buf_putc(b, ':');
+            cli_json_num(b, c->shadow_score);
+        }
+        cli_buf_puts(b, "}}");
+    }
 
     cli_buf_printf(b, ",\"elapsed_ns\":%" PRIu64 ",\"policy\":{\"version\":",
                    rg_result_elapsed_ns(r));

@@ -1,6 +1,9 @@
 /*
- * cli_lint.c — `replyguard lint`: load a policy set, print every
- * diagnostic, and summarise what compiled.
+ * cli_lint.c — `replyguard lint`: load a policy set with the library's
+ * lint checks (RG_ENGINE_LINT: every error, semantic ones included even
+ * when there are structural ones, plus the policy-author warnings of
+ * docs/AUTHORING.md), print every diagnostic in file order, and summarise
+ * what compiled.
  */
 #include "cli.h"
 
@@ -26,6 +29,18 @@ static void usage(FILE *out)
             "Exit status: 0 clean (or warnings only); 1 warnings with "
             "--strict; 2 errors.\n",
             CLI_PROG);
+}
+
+/* a sorts before b: file (none first), line, column. */
+static int diag_before(const rg_diag_entry *a, const rg_diag_entry *b)
+{
+    const char *fa = a->file ? a->file : "", *fb = b->file ? b->file : "";
+    int c = strcmp(fa, fb);
+    if (c)
+        return c < 0;
+    if (a->line != b->line)
+        return a->line < b->line;
+    return a->column < b->column;
 }
 
 int cli_lint_main(int argc, char **argv)
@@ -62,16 +77,33 @@ int cli_lint_main(int argc, char **argv)
 
     rg_engine *engine = NULL;
     rg_diag *diag = NULL;
-    int rc = rg_engine_open(&engine, path, NULL, &diag);
+    rg_engine_options opts = {0};
+    opts.struct_size = sizeof opts;
+    opts.flags = RG_ENGINE_LINT;
+    int rc = rg_engine_open(&engine, path, &opts, &diag);
     size_t nerr = 0, nwarn = 0;
-    for (size_t i = 0; diag && i < diag->count; i++) {
+    /* In file order (file, line, column; stable), whichever stage found
+     * them: an author fixes a file top to bottom. */
+    size_t nd = diag ? diag->count : 0;
+    const rg_diag_entry **order = malloc((nd ? nd : 1) * sizeof *order);
+    for (size_t i = 0; order && i < nd; i++) {
         const rg_diag_entry *e = &diag->entries[i];
+        size_t j = i;
+        while (j > 0 && diag_before(e, order[j - 1])) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = e;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        const rg_diag_entry *e = order ? order[i] : &diag->entries[i];
         if (e->severity == RG_SEV_WARNING)
             nwarn++;
         else
             nerr++;
         cli_print_diag(stderr, e, path);
     }
+    free(order);
     rg_diag_free(diag);
 
     if (rc != RG_OK) {

@@ -7,6 +7,12 @@
  *   batch   JSON Lines (or plain lines) in, one JSON verdict per line out
  *   lint    load a policy set and print its diagnostics
  *   test    run a policy set's YAML test cases
+ *   explain one reply, explained for a person (cli_explain.c)
+ *   replay  a corpus through two policy sets: what changes (cli_replay.c)
+ *   compile write a compiled bundle (cli_compile.c)
+ *   watch   reload a policy set on every change (cli_watch.c)
+ *   bench   measure rg_check on a file of replies (cli_bench.c)
+ *   report  HTML report from batch --audit events (cli_report.c)
  *
  * Exit status: 0 success; 1 a test case failed (test) or warnings with
  * lint --strict; 2 usage, policy or I/O error, with a message on stderr.
@@ -24,6 +30,12 @@ static const struct {
     {"batch", cli_batch_main, "check JSON Lines from stdin, one JSON verdict per line"},
     {"lint", cli_lint_main, "validate a policy set and print its diagnostics"},
     {"test", cli_test_main, "run a policy set's YAML test cases"},
+    {"explain", cli_explain_main, "explain one reply: highlighted hits, thresholds, deciding rule"},
+    {"replay", cli_replay_main, "compare two policy sets on a corpus of replies"},
+    {"compile", cli_compile_main, "write a compiled bundle that loads without compiling"},
+    {"watch", cli_watch_main, "reload a policy set whenever its files change"},
+    {"report", cli_report_main, "build an HTML report from batch --audit events"},
+    {"bench", cli_bench_main, "measure rg_check on a file of replies (speed, allocations)"},
 };
 
 static void usage(FILE *out)
@@ -69,5 +81,6 @@ int main(int argc, char **argv)
     if (verb[0] == '-')
         return cli_usage_error(NULL, "unknown option '%s'", verb);
     return cli_usage_error(NULL, "unknown verb '%s' (verbs: check, batch, "
-                           "lint, test)", verb);
+                           "lint, test, explain, replay, compile, watch, bench, "
+                           "report)", verb);
 }

@@ -1,0 +1,137 @@
+/* test_context.c — `context:` blocks: words near a hit set its score
+ * (raise or lower), first matching block wins, window in original bytes
+ * on either side. Fixture: tests/policies/context. */
+#include "testutil.h"
+
+static rgt_ctx C;
+
+static int setup(void **state)
+{
+    (void)state;
+    rgt_open(&C, "policies/context");
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    rgt_close(&C);
+    return 0;
+}
+
+static void test_no_context_keeps_base_score(void **state)
+{
+    (void)state;
+    assert_int_equal(rgt_verdict(&C, NULL, "Reference 123456789 is ready."), RG_ALLOW);
+    const rg_hit *h = rgt_hit(C.r, "c.ssn", 0);
+    RGT_SPAN(h, 10, 19);
+    RGT_NEAR(h->score, 0.1);
+}
+
+static void test_context_before_raises(void **state)
+{
+    (void)state;
+    assert_int_equal(rgt_verdict(&C, NULL, "Your SSN: 123456789."), RG_HANDOFF);
+    RGT_NEAR(rgt_hit(C.r, "c.ssn", 0)->score, 0.9);
+    RGT_NEAR(rgt_cat(C.r, "pii.ssn")->score, 0.9);
+}
+
+static void test_context_after_raises(void **state)
+{
+    (void)state;
+    assert_int_equal(rgt_verdict(&C, NULL, "123456789 is your Social Security id"),
+                     RG_HANDOFF);
+}
+
+static void test_window_is_respected(void **state)
+{
+    (void)state;
+    /* gap "SSN" .. number: exactly 20 bytes counts, 21 does not */
+    char buf[128];
+    snprintf(buf, sizeof buf, "SSN%*s123456789", 20, "");
+    assert_int_equal(rgt_verdict(&C, NULL, buf), RG_HANDOFF);
+    snprintf(buf, sizeof buf, "SSN%*s123456789", 21, "");
+    assert_int_equal(rgt_verdict(&C, NULL, buf), RG_ALLOW);
+}
+
+static void test_lowering_context_and_first_block_wins(void **state)
+{
+    (void)state;
+    assert_int_equal(rgt_verdict(&C, NULL, "Order 123456789 shipped."), RG_ALLOW);
+    RGT_NEAR(rgt_hit(C.r, "c.ssn", 0)->score, 0.0);
+    /* a zero score is listed but counts for nothing */
+    assert_null(rgt_cat(C.r, "pii.ssn"));
+    /* both blocks near: the first (raise) wins */
+    assert_int_equal(rgt_verdict(&C, NULL, "order SSN 123456789"), RG_HANDOFF);
+}
+
+static void test_context_on_words_detector(void **state)
+{
+    (void)state;
+    assert_int_equal(rgt_verdict(&C, NULL, "damn it"), RG_BLOCK);
+    assert_int_equal(rgt_verdict(&C, NULL, "The river damn overflowed"), RG_ALLOW);
+    /* context words are whole words, any case or accent */
+    assert_int_equal(rgt_verdict(&C, NULL, "RIVER: Damn!"), RG_ALLOW);
+    assert_int_equal(rgt_verdict(&C, NULL, "riverside damn"), RG_BLOCK);
+}
+
+static void test_side_and_slot_phrases(void **state)
+{
+    (void)state;
+    assert_int_equal(rgt_verdict(&C, NULL, "Trolls are vermin."), RG_BLOCK);
+    RGT_SPAN(rgt_hit(C.r, "c.pred", 0), 7, 17);
+    /* side: before: the group word after the predicate does not count */
+    assert_int_equal(rgt_verdict(&C, NULL, "They are vermin, trolls say."), RG_ALLOW);
+    /* the counter-speech block comes first and wins */
+    assert_int_equal(rgt_verdict(&C, NULL, "Saying trolls are vermin is wrong."), RG_ALLOW);
+    /* the predicate alone scores 0: listed, counted for nothing */
+    assert_int_equal(rgt_verdict(&C, NULL, "They are vermin."), RG_ALLOW);
+    assert_int_equal(rgt_hits_of(C.r, "c.pred"), 1);
+    assert_null(rgt_cat(C.r, "toxicity.hate"));
+}
+
+static void test_context_errors(void **state)
+{
+    (void)state;
+    char *dir = rgt_tmpdir();
+    rgt_write(dir, "p.yaml",
+              "detectors:\n"
+              "  - id: x\n"
+              "    category: pii.ssn\n"
+              "    regex: 'a+b'\n"
+              "    score: 0.5\n"
+              "    context: {words: [], window: 0, scroe: 1}\n"
+              "routes: {default: {}}\n");
+    rg_engine *e = NULL;
+    rg_diag *d = NULL;
+    assert_int_equal(rg_engine_open(&e, dir, NULL, &d), RG_E_POLICY);
+    assert_non_null(d);
+    int words = 0, window = 0, key = 0;
+    for (size_t i = 0; i < d->count; i++) {
+        const char *m = d->entries[i].message;
+        words |= strstr(m, "'words' is empty") != NULL;
+        window |= strstr(m, "window") != NULL && d->entries[i].line == 6;
+        key |= strstr(m, "scroe") != NULL && d->entries[i].line == 6;
+    }
+    if (!(words && window && key))
+        rgt_print_diag(d);
+    assert_true(words && window && key);
+    rg_diag_free(d);
+    rgt_rmtree(dir);
+    free(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_no_context_keeps_base_score),
+        cmocka_unit_test(test_context_before_raises),
+        cmocka_unit_test(test_context_after_raises),
+        cmocka_unit_test(test_window_is_respected),
+        cmocka_unit_test(test_lowering_context_and_first_block_wins),
+        cmocka_unit_test(test_context_on_words_detector),
+        cmocka_unit_test(test_side_and_slot_phrases),
+        cmocka_unit_test(test_context_errors),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
