@@ -140,7 +140,12 @@ enum {
      * never changed the verdict or the redacted copy;
      * rg_result_shadow_verdict() says what the verdict would have been
      * had they enforced. */
-    RG_FLAG_SHADOW = 1u << 7
+    RG_FLAG_SHADOW = 1u << 7,
+    /* Streaming only (rg_stream_feed / rg_stream_close): a span this
+     * result masks had already been released unmasked by an earlier feed
+     * (its category crossed the redact threshold only after it was
+     * released, or a reload changed the policy mid-stream). */
+    RG_FLAG_RELEASED_UNMASKED = 1u << 8
 };
 
 /** The most hits a result records (scores still count all of them). */
@@ -793,6 +798,10 @@ typedef struct rg_watch_options {
  * keeps the old snapshot (as rg_engine_reload always does) and is
  * reported through the callback; the next change tries again.
  *
+ * The path watched is the engine's when this is called; a later
+ * rg_engine_reload from another path does not move the watch (stop this
+ * watcher and start another).
+ *
  * The watcher owns one thread, started here and joined by rg_watch_stop.
  * opts may be NULL (defaults, no callback).
  * Returns RG_OK with *out set; RG_E_INVAL (engine or out NULL, bad
@@ -810,6 +819,164 @@ RG_API int rg_watch_start(rg_engine *engine, const rg_watch_options *opts,
  * it returns. NULL is a no-op. Not thread-safe on the same watcher.
  */
 RG_API void rg_watch_stop(rg_watch *watch);
+
+/* ------------------------------------------------------------------------ */
+/* Streaming (docs/STREAMING.md)                                            */
+/* ------------------------------------------------------------------------ */
+
+/*
+ * A stream checks a reply while it is being generated — the tokens of a
+ * chat UI, the text a voice agent is about to speak — and says after
+ * every chunk how much of it is safe to release. Hyperscan keeps its
+ * automaton state across chunks (HS_MODE_STREAM) and the normaliser works
+ * incrementally, so a card number or a slur split across chunks is found
+ * as if the text had come in one piece.
+ *
+ *   rg_stream_open    once per reply (route, channel, labels: as rg_check)
+ *   rg_stream_feed    per chunk: the verdict so far, and
+ *                     rg_stream_safe_bytes() / rg_stream_release()
+ *   rg_stream_close   at the end: the final result, the same as rg_check
+ *                     on the whole text
+ *   rg_stream_free
+ *
+ * Safe bytes. After each call, the first rg_stream_safe_bytes() bytes of
+ * the stream may be released: everything before the earliest position
+ * that could still become part of a finding — an unfinished word that may
+ * still be (the start of) a listed term, a digit run that could still
+ * grow into a card or phone number, a partial e-mail address or key (the
+ * policy's own regexes decide, by PCRE2 partial matching), a hit whose
+ * allow-list phrase or context words may still follow. The count never
+ * decreases. rg_stream_release() returns the text of the bytes the last
+ * call made safe, with every span of a category whose redact threshold is
+ * crossed replaced by its mask. The rule and its measured cost (bytes
+ * held back) are in docs/STREAMING.md.
+ *
+ * Verdict so far. A feed's result holds the findings that are settled (no
+ * later text can change them): hits with offsets in the whole stream,
+ * categories, reasons, flags, and this call's elapsed_ns. It holds no
+ * redacted copy (rg_stream_release gives the releasable text);
+ * rg_stream_close's result has the redacted copy of the whole text, and
+ * its elapsed_ns is the stream's total checking time. The verdict can only
+ * become more severe as text arrives. Once it is block the stream stops:
+ * later feeds return the block and release nothing. A handoff does not
+ * stop it. Text already released cannot be taken back: when later text
+ * raises a category over its redact threshold (two weak findings of one
+ * category), spans released before stay released, and results say so
+ * with RG_FLAG_RELEASED_UNMASKED.
+ *
+ * Bounds. The work of a feed is proportional to its chunk plus the text
+ * held back, not to the stream so far; a stream keeps at most the route's
+ * max_bytes of text. The route's budget_us bounds every call and the
+ * stream as a whole (the sum of its calls): past it the verdict is at
+ * least on_timeout (RG_FLAG_BUDGET_EXCEEDED) and nothing more is checked.
+ * Past max_bytes the rest is not checked either: the verdict is at least
+ * on_oversize (RG_FLAG_OVERSIZE). Unchecked text is released only when
+ * the verdict is allow.
+ *
+ * Reloads. A stream follows the engine's current snapshot: the first call
+ * after a reload checks the text the stream holds again under the new
+ * policy, so the result of rg_stream_close equals rg_check under the
+ * policy in force at close.
+ *
+ * Compile cost. The streaming databases are compiled from a snapshot on
+ * first use (the first rg_stream_open, or the first call after a reload;
+ * ~1.5 s for the shipped policy set, see docs/STREAMING.md), or with every
+ * snapshot when the engine is opened with RG_ENGINE_STREAMING.
+ */
+
+/* rg_engine_options.flags bit. */
+enum {
+    /* Compile the streaming databases with every snapshot (open and
+     * reload) instead of on the first stream, so that no stream call waits
+     * for them. Costs that compile time and memory even if no stream is
+     * ever opened. */
+    RG_ENGINE_STREAMING = 1u << 3
+};
+
+typedef struct rg_stream rg_stream;
+
+/**
+ * Start checking one reply as a stream.
+ *
+ * request: route (NULL means "default"), channel, locale and labels are
+ * copied (metrics and the audit event are recorded at rg_stream_close).
+ * reply, user_message and history are ignored: text arrives with
+ * rg_stream_feed.
+ * out: receives the stream (NULL on error); free it with rg_stream_free.
+ * Compiles the streaming databases of the current snapshot if no stream
+ * has used it yet (see "Compile cost").
+ *
+ * Returns RG_OK; RG_E_INVAL (engine, request or out NULL, labels NULL
+ * with a non-zero count); RG_E_NOROUTE (route not in the policy set);
+ * RG_E_COMPILE (the streaming databases failed to compile); RG_E_NOMEM.
+ * Thread-safe (takes the engine lock while it compiles).
+ */
+RG_API int rg_stream_open(rg_engine *engine, const rg_request *request,
+                          rg_stream **out);
+
+/**
+ * Feed the next chunk of the reply: len bytes, any bytes (a UTF-8
+ * sequence may be cut between chunks; chunk may be NULL only if len is
+ * 0). Fills result (cleared first) with the verdict so far; then
+ * rg_stream_safe_bytes() and rg_stream_release() say what may be sent.
+ * scratch: any scratch of the stream's engine, used by one thread at a
+ * time (as for rg_check).
+ *
+ * Never fails open: whenever it returns an error status the result holds
+ * the route's on_error verdict with RG_FLAG_ENGINE_ERROR and
+ * RG_FLAG_FAILSAFE, the stream releases nothing more, and every later
+ * feed or close returns the same status.
+ *
+ * Returns RG_OK; RG_E_INVAL (stream, scratch or result NULL, chunk NULL
+ * with len > 0, or the stream is closed); RG_E_MISMATCH (scratch of
+ * another engine); RG_E_NOROUTE (a reload removed the route);
+ * RG_E_NOMEM; RG_E_ENGINE (a scan failed); RG_E_COMPILE (the streaming
+ * databases of a reloaded snapshot failed to compile).
+ * Not thread-safe on the same stream; different streams may be fed from
+ * different threads at once, each call with its own scratch and result.
+ */
+RG_API int rg_stream_feed(rg_stream *stream, rg_scratch *scratch,
+                          const char *chunk, size_t len, rg_result *result);
+
+/**
+ * End of the reply. What was held back is checked as finished text (a
+ * word at the very end is complete now), and result gets the final
+ * verdict: the same verdict, hits, categories and reasons as rg_check on
+ * the whole text (ordering of categories and reasons aside), with the
+ * redacted copy of the text the stream kept when a redact action applies.
+ * Every byte not yet released becomes safe unless the verdict is block
+ * (or unchecked text remains and the verdict is not allow). Metrics and
+ * the audit event are recorded here, once for the whole stream.
+ * The stream is closed afterwards: feeding it is RG_E_INVAL.
+ *
+ * Returns as rg_stream_feed; RG_E_INVAL if it was closed already.
+ * Not thread-safe on the same stream.
+ */
+RG_API int rg_stream_close(rg_stream *stream, rg_scratch *scratch,
+                           rg_result *result);
+
+/**
+ * Free a stream, open or closed. NULL is a no-op. It may be called after
+ * rg_engine_close (no other rg_stream_ function may). Not thread-safe on
+ * the same stream.
+ */
+RG_API void rg_stream_free(rg_stream *stream);
+
+/** Bytes fed to the stream so far; 0 for NULL. */
+RG_API size_t rg_stream_bytes(const rg_stream *stream);
+
+/** How many bytes from the start of the stream may be released; never
+ * decreases; 0 for NULL. */
+RG_API size_t rg_stream_safe_bytes(const rg_stream *stream);
+
+/**
+ * The text the last rg_stream_feed or rg_stream_close made releasable:
+ * the stream's bytes from the previous rg_stream_safe_bytes() to the
+ * current one, with masks in place of redacted spans (so the length may
+ * differ). Owned by the stream, valid until its next call; a NUL follows
+ * it. len may be NULL. NULL stream: NULL, *len = 0.
+ */
+RG_API const char *rg_stream_release(const rg_stream *stream, size_t *len);
 
 #ifdef __cplusplus
 }

@@ -402,15 +402,15 @@ static int decode(dec *x, char *why, size_t whysize)
         if (!hx->expr || !hx->flags || !hx->ids)
             return RG_E_NOMEM;
         for (uint32_t i = 0; i < ne && !x->r.bad; i++) {
-            size_t n;
-            const char *e = rg__r_str(&x->r, &n);
+            size_t en;
+            const char *e = rg__r_str(&x->r, &en);
             hx->flags[i] = rg__r_u32(&x->r);
             hx->ids[i] = rg__r_u32(&x->r);
-            if (!e || memchr(e, '\0', n) || hx->ids[i] >= s->npats) {
+            if (!e || memchr(e, '\0', en) || hx->ids[i] >= s->npats) {
                 x->r.bad = 1;
                 break;
             }
-            if (!(hx->expr[i] = rg__strndup(a, e, n)))
+            if (!(hx->expr[i] = rg__strndup(a, e, en)))
                 return RG_E_NOMEM;
             hx->n = i + 1;
         }

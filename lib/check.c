@@ -471,12 +471,12 @@ void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s)
 
 /* Resolved hits (sc->raw) to the result: detector maxima, category
  * scores, the route's thresholds, hits, the redacted copy of reply[0..
- * reply_len) (only with copy: stream feeds release text themselves),
+ * reply_len) (only with_copy: stream feeds release text themselves),
  * fail-safes for oversize and a spent budget, shadow findings. Returns
  * RG_OK, or RG_E_NOMEM (the caller applies the on_error fail-safe). The
  * per-check scratch state it touches is cleared by the caller. */
 int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
-               const char *reply, size_t reply_len, int oversize, int copy,
+               const char *reply, size_t reply_len, int oversize, int with_copy,
                rg_result *result)
 {
     for (size_t i = 0; i < sc->nraw; i++) {
@@ -617,7 +617,7 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
              * copy cannot be trusted, the reply needs a person. */
             verdict = verdict > route->on_error ? verdict : route->on_error;
             result->flags |= RG_FLAG_ENGINE_ERROR | RG_FLAG_FAILSAFE;
-        } else if (copy) {
+        } else if (with_copy) {
             size_t total = reply_len + 1;
             for (size_t i = 0; i < sc->nraw; i++) {
                 uint32_t c = s->dets[sc->raw[i].det].cat;

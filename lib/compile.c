@@ -178,6 +178,18 @@ static void add_literal(builder *b, uint32_t di, const rg__detector *det,
     add_expr(b, view, e, flags, &pat);
 }
 
+/* add_literal for the compacted view: an allow entry that compacts to
+ * nothing (punctuation only) is simply not needed there. */
+static void add_literal_quiet(builder *b, uint32_t di, const rg__detector *det,
+                              rg__view view, const char *text, int type)
+{
+    size_t n;
+    const char *t = term_view(b, view, text, &n);
+    if (!t || n == 0)
+        return;
+    add_literal(b, di, det, view, text, 0, type, 0, &det->loc);
+}
+
 static int cmp_str(const void *x, const void *y)
 {
     return strcmp(*(char *const *)x, *(char *const *)y);
@@ -347,8 +359,10 @@ static void compile_words(builder *b, uint32_t di, const rg__detector *det,
         const char *t = term_view(b, view, det->terms[i].text, &n);
         if (!t)
             break;
-        if (n == 0 && view == RG__VIEW_COMPACT)
-            continue; /* e.g. a term of punctuation only: normalized covers it */
+        if (view == RG__VIEW_COMPACT && n < 3)
+            continue; /* "a**" compacts to "a": far too short to mean the
+                         term in obfuscated text; the normalized view still
+                         matches it as written */
         if (n == 0) {
             const rg__loc *l = &det->terms[i].loc;
             rg__diag_warn(b->d, l->file, l->line, l->column,
@@ -447,9 +461,15 @@ static int build_detectors(builder *b)
         }
         if (cd->pcre_only && cd->re)
             s->always[s->nalways++] = (uint32_t)i;
-        for (size_t k = 0; k < det->nallow && !b->oom; k++)
+        for (size_t k = 0; k < det->nallow && !b->oom; k++) {
             add_literal(b, (uint32_t)i, det, det->view, det->allow[k], 0,
                         RG__PAT_ALLOW, 0, &det->loc);
+            /* Hits in the compacted view need their exceptions there too
+             * ("i'd fuuuck you" against the allow entry "i'd fuck you"). */
+            if (det->kind == RG__KIND_WORDS && det->compact && det->view == RG__VIEW_NORM)
+                add_literal_quiet(b, (uint32_t)i, det, RG__VIEW_COMPACT,
+                                  det->allow[k], RG__PAT_ALLOW);
+        }
         if (det->nctx) {
             if (det->nctx > UINT16_MAX) {
                 rg__diag_error(b->d, det->loc.file, det->loc.line, det->loc.column,

@@ -57,6 +57,8 @@ static int build_snapshot(const rg_engine *e, const char *path,
     rg__policy_free(p);
     if (rc == RG_OK && d.oom)
         rc = RG_E_NOMEM;
+    if (rc == RG_OK && (e->flags & RG_ENGINE_STREAMING))
+        rc = rg__sdb_build(s); /* stream.c: streaming databases now */
     if (rc == RG_OK) {
         s->generation = generation;
         s->source = source;
@@ -86,7 +88,7 @@ int rg_engine_open(rg_engine **out, const char *policy_path,
         return RG_E_INVAL;
     if (opts && (opts->struct_size < offsetof(rg_engine_options, flags) + sizeof(unsigned) ||
                  (opts->flags & ~(unsigned)(RG_ENGINE_NO_METRICS | RG_ENGINE_LINT |
-                                            RG_ENGINE_NO_CACHE))))
+                                            RG_ENGINE_NO_CACHE | RG_ENGINE_STREAMING))))
         return RG_E_INVAL;
     /* The cache directory: the option (when struct_size covers it), else
      * $RG_CACHE_DIR; never for lint (it must compile to see everything). */

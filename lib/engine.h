@@ -130,7 +130,7 @@ int rg__on_match(unsigned int id, unsigned long long from,
                  unsigned long long to, unsigned int flags, void *ctx);
 void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s);
 int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
-               const char *reply, size_t reply_len, int oversize, int copy,
+               const char *reply, size_t reply_len, int oversize, int with_copy,
                rg_result *result);
 /* result.c */
 void rg__result_reset(rg_result *r);

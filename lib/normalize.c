@@ -267,6 +267,17 @@ static void fold_lookalikes(rg__vbuf *v)
     v->len = w;
 }
 
+/* Non-ASCII punctuation (after utf8proc's lumping of dashes and quotes):
+ * read as '.', so that word edges and the compacted view treat "¡", "¿"
+ * or "«" like ASCII punctuation rather than as part of a word. */
+static int is_punct_cp(int32_t cp)
+{
+    utf8proc_category_t c = utf8proc_category(cp);
+    return c == UTF8PROC_CATEGORY_PS || c == UTF8PROC_CATEGORY_PE ||
+           c == UTF8PROC_CATEGORY_PI || c == UTF8PROC_CATEGORY_PF ||
+           c == UTF8PROC_CATEGORY_PO || c == UTF8PROC_CATEGORY_PD;
+}
+
 /* The folding applied to every non-ASCII code point: compatibility
  * decomposition (fullwidth, ligatures, circled letters...), case folding,
  * marks stripped (accents), default-ignorables dropped (zero-width, bidi
@@ -352,6 +363,8 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
             }
             if (!confusable && lookalike(out[j]))
                 confusable = 1;
+            if (out[j] >= 0x80 && is_punct_cp(out[j]))
+                out[j] = '.'; /* "¡", "¿", "«": one ASCII class for all */
             unsigned char enc[4];
             int e = encode(out[j], enc);
             for (int b = 0; b < e; b++) {
@@ -488,21 +501,36 @@ typedef struct cbuild {
     const rg__vbuf *n;
     size_t o;
     int run;          /* length of the current run of one letter */
+    int keep;         /* letters an elongated run (3+) is cut to: 1 or 2 */
+    int variant;      /* the second copy would differ from the first */
 } cbuild;
 
 static void emit(cbuild *b, unsigned char ch, size_t from, size_t to, int mark)
 {
     rg__vbuf *c = b->c;
-    /* Collapse a run of one letter into its first byte, which then covers
-     * the whole run; a run of three or more is an elongation. */
-    if (ch >= 'a' && ch <= 'z' && b->o > 0 && (unsigned char)c->text[b->o - 1] == ch) {
-        c->end[b->o - 1] = b->n->end[to - 1];
-        c->mark[b->o - 1] |= (uint8_t)mark;
-        if (++b->run >= 3)
+    /* Natural double letters stay ("abeed" is not "abed", "coon" is not
+     * "con"). A run of three or more is an elongation: it is cut to
+     * `keep` letters, which then cover the whole run and are marked.
+     * The text gets two copies, keep = 1 ("fuuuck" -> "fuck") and
+     * keep = 2 ("asssss" -> "ass"), since either could be meant. */
+    if (ch >= 'a' && ch <= 'z' && b->run > 0 && b->o > 0 &&
+        (unsigned char)c->text[b->o - 1] == ch) {
+        b->run++;
+        if (b->run >= 3) {
+            if (b->run == 3) {
+                b->variant = 1;
+                if (b->keep == 1)
+                    b->o--; /* drop the second letter */
+                else
+                    c->mark[b->o - 2] = 1;
+            }
+            c->end[b->o - 1] = b->n->end[to - 1];
             c->mark[b->o - 1] = 1;
-        return;
+            return;
+        }
+    } else {
+        b->run = ch >= 'a' && ch <= 'z' ? 1 : 0;
     }
-    b->run = 1;
     c->text[b->o] = (char)ch;
     c->start[b->o] = b->n->start[from];
     c->end[b->o] = b->n->end[to - 1];
@@ -522,12 +550,25 @@ static int letters(const unsigned char *t, size_t r, size_t e)
     return k;
 }
 
+/* 1 if t[r..e) looks like a hex identifier, not leetspeak: only hex
+ * digits, and either long ("deadbeef") or next to a ':' as in IPv6 and
+ * MAC addresses ("a80e:12"). Short words stay leet ("b0c4" is "boca"). */
+static int hex_identifier(const unsigned char *t, size_t len, size_t r, size_t e)
+{
+    for (size_t i = r; i < e; i++)
+        if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+            return 0;
+    return e - r >= 6 || (e < len && t[e] == ':') || (r > 0 && t[r - 1] == ':');
+}
+
 /* Emit one word t[r..e), folding leet where the word has letters: symbols
  * when it has one, digits only when it has two (so "a55" in a product
  * name stays a code, while "a55hole" and "sh1t" fold). */
 static void emit_word(cbuild *b, const unsigned char *t, size_t r, size_t e)
 {
     int nl = letters(t, r, e);
+    if (hex_identifier(t, b->n->len, r, e))
+        nl = 0; /* "a80e:12" is an address: fold no digit in it */
     for (size_t i = r; i < e; i++) {
         unsigned char ch = t[i];
         char l = 0;
@@ -571,10 +612,11 @@ static int number_with_suffix(const unsigned char *t, size_t r, size_t e)
     return 0;
 }
 
+
 /* 1 if the word t[r..e) could compact to something different: leet that
  * would fold, a run of three letters, or a folded look-alike. */
-static int suspicious_word(const unsigned char *t, const uint8_t *mark,
-                           size_t r, size_t e)
+static int suspicious_word(const unsigned char *t, size_t len,
+                           const uint8_t *mark, size_t r, size_t e)
 {
     int nl = 0, digits = 0, syms = 0, run = 1;
     while (e > r + 1 && (t[e - 1] == '!' || t[e - 1] == '|'))
@@ -597,7 +639,8 @@ static int suspicious_word(const unsigned char *t, const uint8_t *mark,
             return 1;
     }
     return (syms && nl >= 1) ||
-           (digits && nl >= 2 && !number_with_suffix(t, r, e));
+           (digits && nl >= 2 && !number_with_suffix(t, r, e) &&
+            !hex_identifier(t, len, r, e));
 }
 
 /* First pass: the windows of the normalized view worth compacting. Most
@@ -607,7 +650,11 @@ static int suspicious_word(const unsigned char *t, const uint8_t *mark,
 static int find_windows(const rg__vbuf *n, window *w)
 {
     const unsigned char *t = (const unsigned char *)n->text;
-    size_t len = n->len, ring[RG__WINDOW_WORDS];
+    /* Word starts of the last RING words: a window reaches back
+     * RG__WINDOW_WORDS words before the start of what triggered it (for
+     * spaced letters, the first letter of the run). */
+    enum { RING = 32 };
+    size_t len = n->len, ring[RING];
     size_t ntok = 0, prev_single_end = (size_t)-1, singles = 0;
     int nw = 0, open = 0, remaining = 0;
     size_t r = 0;
@@ -619,7 +666,7 @@ static int find_windows(const rg__vbuf *n, window *w)
         size_t e = r;
         while (e < len && is_tok(t[e]))
             e++;
-        ring[ntok % RG__WINDOW_WORDS] = r;
+        ring[ntok % RING] = r;
         ntok++;
         int single = e - r == 1 && t[r] < 0x80;
         /* Spaced-out letters: three one-letter words one separator apart
@@ -631,15 +678,19 @@ static int find_windows(const rg__vbuf *n, window *w)
         int cand = singles >= 3;
         prev_single_end = single ? e : (size_t)-1;
         if (!cand)
-            cand = suspicious_word(t, n->mark, r, e);
+            cand = suspicious_word(t, len, n->mark, r, e);
         if (open) {
             w[nw - 1].end = e;
             if (--remaining <= 0 && !cand)
                 open = 0;
         }
         if (cand) {
-            size_t back = ntok > RG__WINDOW_WORDS ? RG__WINDOW_WORDS : ntok;
-            size_t ws = ring[(ntok - back) % RG__WINDOW_WORDS];
+            size_t back = RG__WINDOW_WORDS + (singles >= 3 ? singles - 1 : 0);
+            if (back > RING)
+                back = RING;
+            if (back > ntok)
+                back = ntok;
+            size_t ws = ring[(ntok - back) % RING];
             if (!open) {
                 if (nw > 0 && ws <= w[nw - 1].end) {
                     w[nw - 1].end = e; /* overlaps the last one: extend it */
@@ -657,6 +708,16 @@ static int find_windows(const rg__vbuf *n, window *w)
         r = e;
     }
     return nw;
+}
+
+/* 1 if the word at t[i] is one letter, maybe followed by a "!" or "|"
+ * that is punctuation ("M-i-e-r-d-a!"). */
+static int single_at(const unsigned char *t, size_t len, size_t i)
+{
+    size_t j = i + 1;
+    while (j < len && (t[j] == '!' || t[j] == '|'))
+        j++;
+    return j >= len || !is_tok(t[j]);
 }
 
 static void compact_range(cbuild *b, size_t from, size_t to)
@@ -691,11 +752,11 @@ static void compact_range(cbuild *b, size_t from, size_t to)
         while (we > r + 1 && (t[we - 1] == '!' || t[we - 1] == '|'))
             we--;
         /* Letters spaced out with one repeated separator: f u c k, f.u.c.k */
-        if (we - r == 1 && t[r] < 0x80 && e < len && !is_tok(t[e])) {
-            unsigned char sep = t[e];
+        if (we - r == 1 && t[r] < 0x80 && we < len && !is_tok(t[we])) {
+            unsigned char sep = t[we];
             size_t p = r, cnt = 1;
             while (p + 2 < len && t[p + 1] == sep && is_tok(t[p + 2]) && t[p + 2] < 0x80 &&
-                   (p + 3 >= len || !is_tok(t[p + 3]))) {
+                   single_at(t, len, p + 2)) {
                 p += 2;
                 cnt++;
             }
@@ -703,11 +764,28 @@ static void compact_range(cbuild *b, size_t from, size_t to)
                 int nl = 0;
                 for (size_t i = r; i <= p; i += 2)
                     nl += t[i] >= 'a' && t[i] <= 'z';
+                /* Spanish puts "a" before infinitives, English has "a"
+                 * and "I": in the second copy a leading one-letter word
+                 * stays apart ("a r e v e n t a r" -> "a reventar"). */
+                int split = cnt >= 4 && strchr("aeiouy", t[r]) != NULL;
+                if (split)
+                    b->variant = 1;
                 for (size_t i = r; i <= p; i += 2) {
                     unsigned char ch = t[i];
                     char l = (is_leet_symbol(ch) || (ch >= '0' && ch <= '9' && nl >= 2))
                                  ? leet(ch) : 0;
-                    emit(b, l ? (unsigned char)l : ch, i, i + 1, 1);
+                    emit(b, l ? (unsigned char)l : ch, i, i + 1,
+                         !(i == r && split && b->keep == 2));
+                    if (i == r && split && b->keep == 2) {
+                        /* the word "a" itself is no obfuscation */
+                        c->mark[b->o - 1] = 0;
+                        c->text[b->o] = ' ';
+                        c->start[b->o] = n->start[i + 1];
+                        c->end[b->o] = n->end[i + 1];
+                        c->mark[b->o] = 0;
+                        b->o++;
+                        b->run = 0;
+                    }
                 }
                 r = p + 1;
                 continue;
@@ -731,26 +809,33 @@ int rg__compact(const rg_allocator *a, rg__vbuf *c, const rg__vbuf *n,
             c->text[0] = '\0';
         return 0;
     }
-    if (rg__vbuf_reserve(a, c, n->len + 2 * RG__MAX_WINDOWS + 8))
+    if (rg__vbuf_reserve(a, c, 2 * n->len + 4 * RG__MAX_WINDOWS + 8))
         return -1;
     if (nw < 0) {
         nw = 1;
         w[0].start = 0;
         w[0].end = n->len;
     }
-    cbuild b = {c, n, 0, 0};
-    for (int i = 0; i < nw; i++) {
-        if (b.o > 0) {
-            /* Windows are apart: a newline keeps words and phrases from
-             * joining across the gap (no term holds one). */
-            c->text[b.o] = '\n';
-            c->start[b.o] = n->start[w[i].start];
-            c->end[b.o] = n->start[w[i].start];
-            c->mark[b.o] = 0;
-            b.o++;
-            b.run = 0;
+    cbuild b = {c, n, 0, 0, 1, 0};
+    for (int copy = 0; copy < 2; copy++) {
+        if (copy == 1) {
+            if (!b.variant || whole)
+                break; /* the second copy would be the same text */
+            b.keep = 2;
         }
-        compact_range(&b, w[i].start, w[i].end);
+        for (int i = 0; i < nw; i++) {
+            if (b.o > 0) {
+                /* Windows and copies are apart: a newline keeps words and
+                 * phrases from joining across the gap (no term holds one). */
+                c->text[b.o] = '\n';
+                c->start[b.o] = n->start[w[i].start];
+                c->end[b.o] = n->start[w[i].start];
+                c->mark[b.o] = 0;
+                b.o++;
+                b.run = 0;
+            }
+            compact_range(&b, w[i].start, w[i].end);
+        }
     }
     c->text[b.o] = '\0';
     c->len = b.o;

@@ -138,7 +138,9 @@ int rg__snapshot_compile_ex(const rg_allocator *a, const rg__policy *p,
                             const hs_platform_info_t *platform,
                             rg__snapshot **out, rg__diags *d);
 void rg__snapshot_free(rg__snapshot *s);
-/* stream.c: free a snapshot's streaming databases (NULL is a no-op). */
+/* stream.c: build a snapshot's streaming databases into s->sdb (a
+ * no-op if built); free them (NULL is a no-op). */
+int rg__sdb_build(rg__snapshot *s);
 void rg__sdb_free(struct rg__sdb *sdb);
 /* Route by name (binary search), or NULL. */
 const rg__croute *rg__snapshot_route(const rg__snapshot *s, const char *name);

@@ -177,6 +177,10 @@ static const wentry *entry_of(const rg_watch *w, int wd)
  * the watches themselves must be rebuilt (root replaced, new subdir). */
 static int relevant(rg_watch *w, const struct inotify_event *ev, int *rebuild)
 {
+    if (ev->mask & IN_Q_OVERFLOW) {
+        *rebuild = 1; /* events were lost (wd is -1): assume anything */
+        return 1;
+    }
     const wentry *we = entry_of(w, ev->wd);
     if (!we)
         return 0;
@@ -184,10 +188,6 @@ static int relevant(rg_watch *w, const struct inotify_event *ev, int *rebuild)
     if (ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF)) {
         if (we->top)
             *rebuild = 1; /* the root went away (or was renamed) */
-        return 1;
-    }
-    if (ev->mask & IN_Q_OVERFLOW) {
-        *rebuild = 1;
         return 1;
     }
     if (w->mode == MODE_BUNDLE)

@@ -252,6 +252,18 @@ def obfuscation_summary(cases):
     for k in sorted(by, key=lambda k: (k == "all", k)):
         v = by[k]
         rows.append([k, v["n"], v["labels"], v["tp"], fmt(ratio(v["tp"], v["labels"]))])
+    # The same cases before obfuscation, for comparison.
+    sources = {m.group(1) for c in cases if "-obf-" in c["id"]
+               for m in [re.search(r"variant of (\S+)", c.get("note") or "")] if m}
+    n = labels = tp = 0
+    for c in cases:
+        if c["id"] in sources:
+            n += 1
+            for lab in c["labels"]:
+                labels += 1
+                tp += any(covers(lab, d) for d in c["_detected"])
+    if n:
+        rows.append(["(the same cases, plain)", n, labels, tp, fmt(ratio(tp, labels))])
     return rows
 
 

@@ -34,12 +34,12 @@ LEX = os.path.join(ROOT, "policies", "lexicons")
 # ---------------------------------------------------------------- English --
 EN_GROUPS = """jews|muslims|blacks|black people|whites|asians|chinese people|mexicans|latinos|hispanics|arabs|africans|indians|pakistanis|immigrants|migrants|refugees|foreigners|gays|gay people|lesbians|homosexuals|trans people|transgenders|women|gypsies|roma|disabled people|christians|catholics|hindus|sikhs|somalis|haitians""".split("|")
 EN_PREDS = """animals|savages|vermin|rats|cockroaches|parasites|pests|maggots|monkeys|apes|pigs|scum|trash|garbage|subhuman|not human|inferior|degenerates|criminals|rapists|terrorists|thieves|evil|disgusting|filthy|a disease|a plague|a virus|a cancer|a burden|mentally ill|freaks|abominations""".split("|")
-EN_COPULAS = ["are", "are all"]
+EN_COPULAS = ["are"]
 EN_SHOULD = ["die", "burn", "be killed", "be shot", "be hanged", "be gassed", "be exterminated",
              "be wiped out", "be deported", "be locked up", "be sterilized", "burn in hell"]
-EN_MODALS = ["should", "should all"]
+EN_MODALS = ["should"]
 EN_KILL = ["kill", "murder", "exterminate", "gas", "shoot", "hang", "lynch", "deport", "wipe out"]
-EN_KILL_DETS = ["all ", "all the ", "the "]
+EN_KILL_DETS = ["all ", "all the "]
 EN_VERB_FRAMES = ["{g} deserve to die", "{g} don't deserve rights", "{g} don't deserve to live",
                   "{g} do not deserve to live", "{g} don't deserve to exist",
                   "{g} are ruining this country", "{g} are destroying this country",

@@ -145,6 +145,34 @@ def main():
             report(ok, "replay --json", r.stdout[:1500])
         except ValueError as e:
             report(False, "replay --json is JSON", str(e))
+        one = run("replay", "--json", "-t", "1", "--baseline", fx("shadow"), "-p", newpol, corpus)
+        two = run("replay", "--json", "-t", "2", "--baseline", fx("shadow"), "-p", newpol, corpus)
+        report(re.sub(r'"elapsed_ns":\d+', "", one.stdout) == re.sub(r'"elapsed_ns":\d+', "", two.stdout),
+               "replay: the report does not depend on the number of threads")
+        # The progress bar, when stderr is a terminal.
+        big = os.path.join(tmp, "big.jsonl")
+        with open(big, "w") as f:
+            for i in range(150000):
+                f.write('{"reply": "darn it %d"}\n' % i)
+        import pty
+        master, slave = pty.openpty()
+        p = subprocess.Popen([CLI, "replay", "-t", "1", "--baseline", fx("shadow"), "-p", newpol, big],
+                             stdout=subprocess.PIPE, stderr=slave, text=True)
+        os.close(slave)
+        out, _ = p.communicate(timeout=600)
+        tty = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            tty += chunk
+        os.close(master)
+        report(p.returncode == 0 and b"% " in tty and b"replies" in tty and b"\x1b[K" in tty
+               and "150000 replies" in out,
+               "replay: a progress bar on a terminal, cleared at the end", tty[-300:])
         r = run("replay", "--show-text", "-e", "1", "--baseline", fx("shadow"), "-p", newpol, corpus)
         report('reply:    "darn, the booking failed"' in r.stdout, "replay --show-text", r.stdout)
         r = run("replay", "-p", newpol, corpus)

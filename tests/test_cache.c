@@ -225,6 +225,8 @@ static void harvest(const char *dir)
     }
 }
 
+static size_t compared, skipped_timeouts;
+
 static void compare_one(rg_engine *ea, rg_engine *eb, rg_scratch *sa, rg_scratch *sb,
                         rg_result *ra, rg_result *rb, const char *route,
                         const char *text, const char *what)
@@ -243,6 +245,11 @@ static void compare_one(rg_engine *ea, rg_engine *eb, rg_scratch *sa, rg_scratch
         if (!((rg_result_flags(ra) | rg_result_flags(rb)) & RG_FLAG_BUDGET_EXCEEDED))
             break;
     }
+    if ((rg_result_flags(ra) | rg_result_flags(rb)) & RG_FLAG_BUDGET_EXCEEDED) {
+        skipped_timeouts++; /* timing, not policy (fixtures with tiny budgets) */
+        return;
+    }
+    compared++;
     assert_int_equal(sta, stb);
     char label[512];
     snprintf(label, sizeof label, "%s route %s reply \"%.80s\"", what, route, text);
@@ -476,19 +483,31 @@ static void test_bundle_equivalence(void **state)
         char src[4096];
         snprintf(src, sizeof src, "%s",
                  i < nf ? rgt_path(fixtures[i]) : rgt_path("../policies"));
-        rg_engine *a = NULL;
+        rg_engine *a = NULL, *b = NULL;
         if (rg_engine_open(&a, src, NULL, NULL) != RG_OK)
             continue; /* broken on purpose */
         char out[4200];
         snprintf(out, sizeof out, "%s/b%zu.rgb", dir, i);
-        rg_diag *dg = NULL;
-        int st = rg_bundle_write(src, out, NULL, i % 2 ? RG_BUNDLE_GENERIC : 0, &dg);
-        if (st != RG_OK)
-            rgt_print_diag(dg);
-        rg_diag_free(dg);
-        assert_int_equal(st, RG_OK);
-        rg_engine *b = open_with(out, NULL, 0, &st);
-        assert_int_equal(st, RG_OK);
+        /* The bundle must be of the same files as `a`: should they change
+         * in between (someone editing the tree), build both again. */
+        for (int attempt = 0;; attempt++) {
+            rg_diag *dg = NULL;
+            int st = rg_bundle_write(src, out, NULL, i % 2 ? RG_BUNDLE_GENERIC : 0, &dg);
+            if (st != RG_OK)
+                rgt_print_diag(dg);
+            rg_diag_free(dg);
+            assert_int_equal(st, RG_OK);
+            b = open_with(out, NULL, 0, &st);
+            assert_int_equal(st, RG_OK);
+            rg_engine_info ia, ib;
+            rg_engine_get_info(a, &ia);
+            rg_engine_get_info(b, &ib);
+            if (strcmp(ia.policy_hash, ib.policy_hash) == 0 || attempt == 2)
+                break;
+            rg_engine_close(a);
+            rg_engine_close(b);
+            assert_int_equal(rg_engine_open(&a, src, NULL, NULL), RG_OK);
+        }
         assert_int_equal(load_info(b).source, RG_LOAD_BUNDLE);
         if (i < nf)
             harvest(src); /* the shipped set is too large: corpus only */
@@ -500,6 +519,10 @@ static void test_bundle_equivalence(void **state)
         tested++;
     }
     assert_true(tested >= 10);
+    /* Only fixtures built to time out may skip: most pairs compare. */
+    if (skipped_timeouts * 4 > compared)
+        fail_msg("%zu comparisons skipped for timeouts, %zu made", skipped_timeouts,
+                 compared);
     rgt_rmtree(dir);
     free(dir);
 }

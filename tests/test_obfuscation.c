@@ -110,6 +110,29 @@ static void test_redaction_covers_obfuscated_span(void **state)
     RGT_SPAN(rgt_hit(C.r, "o.prof", 0), 3, 13);
 }
 
+/* Regressions found by the evaluation set (docs/QUALITY.md). */
+static void test_regressions(void **state)
+{
+    (void)state;
+    /* natural doubles are kept: "4bed" reads "abed", never "abeed" */
+    assert_int_equal(rgt_verdict(&C, NULL, "With 4bed rooms"), RG_ALLOW);
+    /* hex identifiers are not leetspeak */
+    assert_int_equal(rgt_verdict(&C, NULL, "vino de a80e:12 y ab3d"), RG_ALLOW);
+    /* both cuts of an elongated run: one letter, and two */
+    assert_int_equal(rgt_verdict(&C, NULL, "asssss"), RG_BLOCK);
+    assert_int_equal(rgt_verdict(&C, NULL, "abeeeeed"), RG_BLOCK);
+    /* "!" after spaced letters is punctuation; "¡" too */
+    assert_int_equal(rgt_verdict(&C, NULL, "\xc2\xa1M-i-e-r-d-a!"), RG_BLOCK);
+    RGT_SPAN(rgt_hit(C.r, "o.more", 0), 2, 13);
+    /* a leading one-letter word stays apart in the second copy */
+    assert_int_equal(rgt_verdict(&C, NULL, "Te voy a r e v e n t a r."), RG_BLOCK);
+    /* the window reaches back from the first spaced letter */
+    assert_int_equal(rgt_verdict(&C, NULL, "I'll get you f i r e d"), RG_BLOCK);
+    /* allow entries apply in the compacted view too */
+    assert_int_equal(rgt_verdict(&C, NULL, "I'd fuuuuck you"), RG_BLOCK);
+    assert_int_equal(rgt_hits_of(C.r, "o.more"), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -121,6 +144,7 @@ int main(void)
         cmocka_unit_test(test_compact_false_opts_out),
         cmocka_unit_test(test_one_hit_per_span),
         cmocka_unit_test(test_redaction_covers_obfuscated_span),
+        cmocka_unit_test(test_regressions),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -15,5 +15,8 @@ void cli_alloc_count_reset(void);
  * counted); 0 under a sanitizer or if the linker did not bind to it.
  * Resets the count. Call while nothing else is counting. */
 int cli_alloc_count_active(void);
+/* With 1, every counted allocation also prints its raw stack on stderr
+ * (addresses; resolve them with addr2line). */
+void cli_alloc_count_backtraces(int on);
 
 #endif
