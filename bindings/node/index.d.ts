@@ -19,7 +19,8 @@ export type Flag =
   | 'invalid_utf8'
   | 'hits_truncated'
   | 'redacted'
-  | 'shadow';
+  | 'shadow'
+  | 'released_unmasked';
 
 /**
  * One detector hit. `start`/`end` index the reply as it was passed: UTF-16

@@ -493,7 +493,8 @@ static size_t utf16_index(const unsigned char *s, size_t len, size_t off, u16_cu
 /* ---- result -> plain object ---------------------------------------------- */
 
 static const char *flag_names[] = {"budget_exceeded", "oversize", "engine_error", "failsafe",
-                                   "invalid_utf8", "hits_truncated", "redacted", "shadow"};
+                                   "invalid_utf8", "hits_truncated", "redacted", "shadow",
+                                   "released_unmasked"};
 
 static napi_value set_str(napi_env env, napi_value o, const char *key, const char *s)
 {

@@ -32,6 +32,7 @@ class Flag(str, enum.Enum):
     HITS_TRUNCATED = "hits_truncated"    #: more hits than a result keeps
     REDACTED = "redacted"                #: a redact action applied
     SHADOW = "shadow"                    #: holds shadow-mode findings
+    RELEASED_UNMASKED = "released_unmasked"  #: streaming: a span now masked was already released
 
     def __str__(self) -> str:
         return self.value
