@@ -490,7 +490,9 @@ def write_floors(path, fig, prefixes):
     if (everything or "compile" in prefixes) and fig["compile_ms"] is not None:
         # Compile time varies with the machine and its load: generous, but it
         # still catches a pattern that explodes Hyperscan's compiler.
-        floors["compile_ms_max"] = max(30000.0, round(fig["compile_ms"] * 4, -2))
+        # Compile time is reported, never gated: speed belongs to the
+        # benchmarks (make bench), not to a pass/fail test on a busy machine.
+        floors.pop("compile_ms_max", None)
     with open(path, "w", encoding="utf-8") as f:
         json.dump(floors, f, indent=1, sort_keys=True)
         f.write("\n")
