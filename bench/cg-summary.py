@@ -69,7 +69,7 @@ def main():
     print("instructions per check: %.0f (%d checks, %s Ir in rg_check)"
           % (total / checks, checks, format(total, ",")))
     print()
-    print("self cost, ranked (%% of instructions inside rg_check):")
+    print("self cost, ranked (% of instructions inside rg_check):")
     agg = {}
     for ir, fn, obj in selfc:
         key = fn

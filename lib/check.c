@@ -406,8 +406,18 @@ static inline int past_deadline(rg_scratch *sc)
 void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s)
 {
     /* Allow-list intervals drop the hits they cover; context words near a
-     * hit set its score; then detector maxima. */
-    for (size_t i = 0; i < sc->nraw; i++) {
+     * hit set its score; then detector maxima. The pairing is quadratic in
+     * the worst case (4,096 raw entries), so it is skipped when there is
+     * nothing to pair with, and it watches the deadline: past it, the
+     * remaining hits keep their own scores (no allow-list dropping, which
+     * only errs towards the stricter verdict; the spent budget then
+     * applies on_timeout anyway). */
+    size_t npair = 0;
+    for (size_t i = 0; i < sc->nraw; i++)
+        npair += sc->raw[i].kind != RG__RAW_HIT;
+    for (size_t i = 0; i < sc->nraw && npair; i++) {
+        if ((i & 63) == 63 && past_deadline(sc))
+            break;
         rg__rawhit *h = &sc->raw[i];
         if (h->kind != RG__RAW_HIT)
             continue;
@@ -618,12 +628,19 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
             verdict = verdict > route->on_error ? verdict : route->on_error;
             result->flags |= RG_FLAG_ENGINE_ERROR | RG_FLAG_FAILSAFE;
         } else if (with_copy) {
-            size_t total = reply_len + 1;
-            for (size_t i = 0; i < sc->nraw; i++) {
-                uint32_t c = s->dets[sc->raw[i].det].cat;
-                if (sc->cat_n[c] && !s->dets[sc->raw[i].det].shadow)
-                    total += strlen(route->thr[c].mask);
+            /* Size from a bound that depends on the reply alone, not on
+             * how many spans this run found before its deadline: every
+             * masked span covers at least one byte, so there are at most
+             * min(reply_len, RG__MAX_RAWHITS) masks. Sizing from the
+             * spans found made a warmed-up check allocate now and then. */
+            size_t maxmask = 0;
+            for (size_t c = 0; c < s->ncats; c++) {
+                size_t ml = strlen(route->thr[c].mask);
+                if (ml > maxmask)
+                    maxmask = ml;
             }
+            size_t nmask = reply_len < RG__MAX_RAWHITS ? reply_len : RG__MAX_RAWHITS;
+            size_t total = reply_len + 1 + nmask * maxmask;
             if (total > result->redacted_cap) {
                 char *nb = rg__realloc(&result->a, result->redacted, total);
                 if (!nb) {

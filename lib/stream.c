@@ -43,22 +43,15 @@
  * partials), plus the settled hits when deciding. Nothing depends on the
  * length of the stream so far except through those hits, which are
  * capped. */
-#include "engine.h"
+#include "stream.h"
 #include "alloc.h"
 #include "metrics.h"
 #include "normalize.h"
 #include "validate.h"
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-static inline uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#define now_ns rg__stream_now
 
 #define NONE ((size_t)-1)
 /* Tokens of compacted context a region keeps before the part it accepts
@@ -68,709 +61,13 @@ static inline uint64_t now_ns(void)
  * fewer than the 32 windows after which rg__compact takes the whole
  * text, so its output is the windowed one rg_check produces. */
 #define RG__REGION_TOKENS 128
-
-/* ------------------------------------------------------------------ */
-/* Prefix sets: "could this suffix still become a listed term?"        */
-/* ------------------------------------------------------------------ */
-
-#define RG__HP 0x100000001b3ull
-
-typedef struct pset {
-    uint64_t *slot;  /* open addressing; 0 = empty */
-    size_t mask;
-    uint32_t maxlen; /* longest term */
-    int fold;        /* ASCII case-insensitive (raw view terms) */
-} pset;
-
-static inline uint64_t hkey(uint64_t h, size_t k)
-{
-    uint64_t x = h ^ ((uint64_t)k * 0x9E3779B97F4A7C15ull);
-    x ^= x >> 30;
-    x *= 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 27;
-    x *= 0x94d049bb133111ebull;
-    x ^= x >> 31;
-    return x | 1;
-}
-
-static inline unsigned char fold_byte(const pset *p, unsigned char c)
-{
-    return p->fold && c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
-}
-
-static void pset_add(pset *p, uint64_t key)
-{
-    size_t i = (size_t)key & p->mask;
-    while (p->slot[i] && p->slot[i] != key)
-        i = (i + 1) & p->mask;
-    p->slot[i] = key;
-}
-
-static inline int pset_has(const pset *p, uint64_t key)
-{
-    size_t i = (size_t)key & p->mask;
-    while (p->slot[i]) {
-        if (p->slot[i] == key)
-            return 1;
-        i = (i + 1) & p->mask;
-    }
-    return 0;
-}
-
-static int is_word_byte(unsigned char c)
-{
-    /* As compile.c: a term with a word byte at its start needs a left
-     * word boundary. */
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           (c >= '0' && c <= '9') || c == '_' || c >= 0x80;
-}
-
-/* The smallest q in [lo, n) such that t[q..n) is a prefix of some term
- * whose match could start at q (left edge), or n. The hash of a suffix is
- * extended one byte to the left at a time, which is how prefixes were
- * hashed at build time, so the cost is one lookup per byte of maxlen. */
-static size_t prefix_hold(const pset *p, const char *t, size_t n, size_t lo)
-{
-    if (!p->slot || n <= lo)
-        return n;
-    size_t best = n;
-    uint64_t h = 0;
-    for (size_t k = 1; k <= p->maxlen && k <= n - lo; k++) {
-        unsigned char c = fold_byte(p, (unsigned char)t[n - k]);
-        h = h * RG__HP + c + 1;
-        size_t q = n - k;
-        /* Inside a word no term can start (its left edge): skip the
-         * lookup; the exact edge test runs on a hit only. */
-        unsigned char pc = q > 0 ? (unsigned char)t[q - 1] : ' ';
-        if (is_word_byte(c) && pc < 0x80 && is_word_byte(pc))
-            continue;
-        if (!pset_has(p, hkey(h, k)))
-            continue;
-        if (is_word_byte(c) && rg__word_before(t, n, q))
-            continue;
-        best = q;
-    }
-    return best;
-}
-
-/* ------------------------------------------------------------------ */
-/* Which regexes can match across whitespace                           */
-/* ------------------------------------------------------------------ */
-
-/* A lexical over-approximation over the pattern text: every character of
- * a match comes from some atom of the pattern (a literal, a class, an
- * escape, a dot; back references and subroutine calls repeat other
- * atoms), so if no atom can match an ASCII whitespace byte, no match can
- * hold one. Whenever unsure, the answer is "it can". A regex that cannot
- * ("token-bound": e-mail, keys, tokens) lies inside one token, and the
- * unfinished token is held back anyway: it needs no partial matching. */
-
-static int ws_byte(unsigned v) { return v == ' ' || (v >= 9 && v <= 13); }
-static int hexv(char c) { return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1; }
-#define WS_ALL 0x3Fu /* \t \n \v \f \r space */
-static unsigned ws_bit(unsigned v) { return v == ' ' ? 1u << 5 : v >= 9 && v <= 13 ? 1u << (v - 9) : 0; }
-
-/* An escape at p[*i] == '\\': the whitespace bytes it can match (WS_ALL
- * when unsure); advances *i past it. */
-static unsigned esc_ws(const char *p, size_t n, size_t *i)
-{
-    size_t j = *i + 1;
-    if (j >= n) { *i = n; return 0; }
-    char c = p[j];
-    *i = j + 1;
-    switch (c) {
-    case 'w': case 'd': case 'S': case 'b': case 'B': case 'A': case 'z': case 'Z':
-    case 'G': case 'K': case 'E': case 'e': case 'a':
-        return 0;
-    case 's': case 'D': case 'W': case 'R': case 'X': case 'C': case 'p': case 'P':
-    case 'H': case 'V':
-        if ((c == 'p' || c == 'P') && *i < n && p[*i] == '{') {
-            while (*i < n && p[*i] != '}') (*i)++;
-            if (*i < n) (*i)++;
-        } else if ((c == 'p' || c == 'P') && *i < n) {
-            (*i)++;
-        }
-        return WS_ALL;
-    case 'h': return ws_bit(' ') | ws_bit('\t');
-    case 'v': return ws_bit('\n') | ws_bit(11) | ws_bit('\f') | ws_bit('\r');
-    case 't': return ws_bit('\t');
-    case 'n': return ws_bit('\n');
-    case 'r': return ws_bit('\r');
-    case 'f': return ws_bit('\f');
-    case 'N':
-        if (*i < n && p[*i] == '{') { /* \N{U+hh} */
-            unsigned v = 0; size_t k = *i + 1;
-            if (k + 1 < n && p[k] == 'U' && p[k + 1] == '+') k += 2; else return WS_ALL;
-            while (k < n && hexv(p[k]) >= 0) v = v * 16 + (unsigned)hexv(p[k++]);
-            if (k < n && p[k] == '}') { *i = k + 1; return ws_bit(v); }
-            return WS_ALL;
-        }
-        return WS_ALL; /* any character but a newline */
-    case 'x': {
-        unsigned v = 0;
-        if (*i < n && p[*i] == '{') {
-            size_t k = *i + 1;
-            while (k < n && hexv(p[k]) >= 0) v = v * 16 + (unsigned)hexv(p[k++]);
-            if (k >= n || p[k] != '}') return WS_ALL;
-            *i = k + 1;
-        } else {
-            for (int d = 0; d < 2 && *i < n && hexv(p[*i]) >= 0; d++) v = v * 16 + (unsigned)hexv(p[(*i)++]);
-        }
-        return ws_bit(v);
-    }
-    case 'o': {
-        unsigned v = 0; size_t k = *i + 1;
-        if (*i >= n || p[*i] != '{') return WS_ALL;
-        while (k < n && p[k] >= '0' && p[k] <= '7') v = v * 8 + (unsigned)(p[k++] - '0');
-        if (k >= n || p[k] != '}') return WS_ALL;
-        *i = k + 1;
-        return ws_bit(v);
-    }
-    case '0': {
-        unsigned v = 0;
-        for (int d = 0; d < 2 && *i < n && p[*i] >= '0' && p[*i] <= '7'; d++) v = v * 8 + (unsigned)(p[(*i)++] - '0');
-        return ws_bit(v);
-    }
-    case 'c':
-        if (*i < n) { unsigned v = (unsigned)(unsigned char)p[*i] ^ 0x40u; if (p[*i] >= 'a' && p[*i] <= 'z') v = (unsigned)(p[*i] - 32) ^ 0x40u; (*i)++; return ws_bit(v); }
-        return WS_ALL;
-    case 'k': case 'g':
-        /* Back references and subroutine calls repeat what other atoms
-         * match (or unsure forms): skip the name or number. */
-        if (*i < n && (p[*i] == '{' || p[*i] == '<' || p[*i] == '\'')) {
-            char close = p[*i] == '{' ? '}' : p[*i] == '<' ? '>' : '\'';
-            while (*i < n && p[*i] != close) (*i)++;
-            if (*i < n) (*i)++;
-        } else {
-            if (*i < n && (p[*i] == '-' || p[*i] == '+')) (*i)++;
-            while (*i < n && p[*i] >= '0' && p[*i] <= '9') (*i)++;
-        }
-        return 0;
-    case 'Q': {
-        unsigned m = 0;
-        while (*i < n && !(p[*i] == '\\' && *i + 1 < n && p[*i + 1] == 'E')) m |= ws_bit((unsigned char)p[(*i)++]);
-        if (*i < n) *i += 2;
-        return m;
-    }
-    default:
-        if (c >= '1' && c <= '9') { /* back reference */
-            while (*i < n && p[*i] >= '0' && p[*i] <= '9') (*i)++;
-            return 0;
-        }
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'))
-            return WS_ALL; /* an escape not known here */
-        return ws_bit((unsigned char)c); /* an escaped literal: "\ " */
-    }
-}
-
-/* A class at p[*i] == '[': 1 if it can match a whitespace byte. */
-static int class_ws(const char *p, size_t n, size_t *i)
-{
-    static const char *const no_ws[] = {"alpha", "digit", "alnum", "upper", "lower",
-                                        "word", "xdigit", "punct", "graph"};
-    size_t j = *i + 1;
-    int neg = 0;
-    if (j < n && p[j] == '^') {
-        neg = 1;
-        j++;
-    }
-    unsigned m = 0; /* whitespace bytes the listed items match */
-    int first = 1;
-    while (j < n && (p[j] != ']' || first)) {
-        first = 0;
-        if (p[j] == '[' && j + 1 < n && p[j + 1] == ':') { /* [:name:] */
-            size_t k = j + 2, s0;
-            int pneg = k < n && p[k] == '^';
-            s0 = pneg ? k + 1 : k;
-            while (k < n && p[k] != ']')
-                k++;
-            size_t len = k > s0 + 1 ? k - 1 - s0 : 0; /* the name before ":]" */
-            int known = 0;
-            for (size_t q = 0; q < sizeof no_ws / sizeof no_ws[0]; q++)
-                known |= strlen(no_ws[q]) == len && !memcmp(no_ws[q], p + s0, len);
-            if (pneg || !known)
-                m |= WS_ALL;
-            j = k < n ? k + 1 : n;
-            continue;
-        }
-        if (p[j] == '\\') {
-            m |= esc_ws(p, n, &j);
-            if (j + 1 < n && p[j] == '-' && p[j + 1] != ']') {
-                m |= WS_ALL; /* a range from an escape: not worth the care */
-                j++;
-                if (p[j] == '\\')
-                    esc_ws(p, n, &j);
-                else
-                    j++;
-            }
-            continue;
-        }
-        unsigned char a = (unsigned char)p[j++];
-        if (j + 1 < n && p[j] == '-' && p[j + 1] != ']') {
-            if (p[j + 1] == '\\') {
-                m |= WS_ALL;
-                j++;
-                esc_ws(p, n, &j);
-                continue;
-            }
-            unsigned char b = (unsigned char)p[j + 1];
-            j += 2;
-            for (unsigned v = a; v <= b && v < 128; v++)
-                m |= ws_bit(v);
-            continue;
-        }
-        m |= ws_bit(a);
-    }
-    *i = j < n ? j + 1 : n;
-    return neg ? m != WS_ALL : m != 0;
-}
-
-static int may_hold_space(const char *p, uint32_t opts)
-{
-    int ext[64];
-    int depth = 0;
-    ext[0] = (opts & PCRE2_EXTENDED) != 0;
-    size_t n = strlen(p), i = 0;
-    while (i < n) {
-        unsigned char c = (unsigned char)p[i];
-        if (c == '\\') { if (esc_ws(p, n, &i)) return 1; continue; }
-        if (c == '[') { if (class_ws(p, n, &i)) return 1; continue; }
-        if (c == '.') return 1;
-        if (ext[depth] && c == '#') { while (i < n && p[i] != '\n') i++; continue; }
-        if (ws_byte(c)) { if (!ext[depth]) return 1; i++; continue; }
-        if (c == '(') {
-            if (depth == 62) return 1;
-            int e = ext[depth];
-            i++;
-            if (i < n && p[i] == '*') { /* (*VERB) or (*UTF) etc.: no characters */
-                while (i < n && p[i] != ')') i++;
-                if (i < n) i++;
-                continue;
-            }
-            if (i < n && p[i] == '?') {
-                if (i + 1 < n && p[i + 1] == '#') {
-                    while (i < n && p[i] != ')') i++;
-                    if (i < n) i++;
-                    continue;
-                }
-                size_t j = i + 1;
-                int on = 1, setx = -1;
-                while (j < n && strchr("imnsxJUaDSWPrX-^", p[j])) {
-                    if (p[j] == '-') on = 0;
-                    else if (p[j] == '^') { on = 1; setx = 0; }
-                    else if (p[j] == 'x') setx = on;
-                    j++;
-                }
-                if (j < n && p[j] == ')' && j > i + 1) { /* (?x): rest of the group */
-                    if (setx >= 0) ext[depth] = setx;
-                    i = j + 1;
-                    continue;
-                }
-                if (j < n && p[j] == ':' && j > i + 1) {
-                    depth++;
-                    ext[depth] = setx >= 0 ? setx : e;
-                    i = j + 1;
-                    continue;
-                }
-            }
-            depth++;
-            ext[depth] = e;
-            continue;
-        }
-        if (c == ')') { if (depth > 0) depth--; i++; continue; }
-        i++;
-    }
-    return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* Per-snapshot streaming data                                         */
-/* ------------------------------------------------------------------ */
-
-/* One regex detector, as streaming matches it. */
-typedef struct rxslot {
-    uint32_t det;
-    pcre2_code *re;     /* a copy JIT-compiled for partial matching too */
-    uint64_t first[4];  /* bytes a match can start with */
-    uint8_t any;        /* start set unknown: every byte */
-    uint8_t span;       /* a match may hold whitespace (may_hold_space) */
-    uint8_t nohs;       /* not in the streaming database (PCRE2-only) */
-    uint8_t view;       /* RG__VIEW_RAW or RG__VIEW_NORM */
-    uint8_t pairs;      /* its start pairs are in rg__sdb.pairs */
-} rxslot;
-
-struct rg__sdb {
-    rg_allocator a;
-    hs_database_t *db[RG__VIEW_COUNT]; /* raw, normalized: HS_MODE_STREAM */
-    pset pre[RG__VIEW_COUNT];          /* prefixes of word terms per view */
-    rxslot *rx;
-    size_t nrx;
-    uint32_t *slot_of;                 /* per detector: its slot, or UINT32_MAX */
-    uint64_t ustart[2][4];             /* per view: union of the start sets */
-    uint8_t uany[2];
-    /* The first two bytes a match can start with, after a word byte (0)
-     * or not (1), for ASCII bytes: per (context, b1, b2) the slots that
-     * can start there (bitsets of `words` uint64 each). */
-    uint64_t *pairs;
-    size_t words;
-    uint32_t *allow_len;               /* per detector: longest allow term */
-    uint32_t *ctx_len;                 /* per detector: longest context word */
-    int64_t *ctx_after;                /* per detector: widest window after, -1 */
-    uint32_t max_window;               /* widest context window of all */
-    uint32_t ctok;                     /* most tokens in a compacted term */
-    uint64_t build_ns;
-};
-
-void rg__sdb_free(struct rg__sdb *d)
-{
-    if (!d)
-        return;
-    rg_allocator a = d->a;
-    for (int v = 0; v < RG__VIEW_COUNT; v++) {
-        hs_free_database(d->db[v]);
-        rg__free(&a, d->pre[v].slot);
-    }
-    for (size_t i = 0; i < d->nrx; i++)
-        pcre2_code_free(d->rx[i].re);
-    rg__free(&a, d->rx);
-    rg__free(&a, d->slot_of);
-    rg__free(&a, d->pairs);
-    rg__free(&a, d->allow_len);
-    rg__free(&a, d->ctx_len);
-    rg__free(&a, d->ctx_after);
-    rg__free(&a, d);
-}
-
-/* A literal expression (compile.c: letters and digits as they are, every
- * other byte as \xHH) back to its bytes; returns the length. */
-static size_t unescape(const char *e, unsigned char *out)
-{
-    size_t o = 0;
-    for (size_t i = 0; e[i];) {
-        if (e[i] == '\\' && e[i + 1] == 'x' && e[i + 2] && e[i + 3]) {
-            unsigned v = 0;
-            for (int k = 2; k < 4; k++) {
-                char c = e[i + k];
-                v = v * 16 + (unsigned)(c >= 'a' ? c - 'a' + 10 : c >= 'A' ? c - 'A' + 10 : c - '0');
-            }
-            out[o++] = (unsigned char)v;
-            i += 4;
-        } else {
-            out[o++] = (unsigned char)e[i++];
-        }
-    }
-    return o;
-}
-
-static int is_tok(unsigned char c)
-{
-    /* normalize.c's compacted-view token bytes. */
-    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80 ||
-           c == '@' || c == '$' || c == '!' || c == '|';
-}
-
-static int build_pset(const rg_allocator *a, const rg__snapshot *s, int v,
-                      pset *p, uint32_t *ctok)
-{
-    const rg__hexprs *hx = &s->hx[v];
-    size_t total = 0, maxlen = 0;
-    for (size_t i = 0; i < hx->n; i++) {
-        const rg__pat *pat = &s->pats[hx->ids[i]];
-        if (pat->type == RG__PAT_WORD) {
-            total += pat->len;
-            if (pat->len > maxlen)
-                maxlen = pat->len;
-        }
-    }
-    if (!total)
-        return 0;
-    size_t cap = 16;
-    while (cap < total * 2)
-        cap *= 2;
-    p->slot = rg__calloc(a, cap, sizeof *p->slot);
-    unsigned char *buf = rg__malloc(a, maxlen * 4 + strlen("") + 8);
-    if (!p->slot || !buf) {
-        rg__free(a, buf);
-        return -1;
-    }
-    p->mask = cap - 1;
-    p->maxlen = (uint32_t)maxlen;
-    p->fold = v == RG__VIEW_RAW;
-    for (size_t i = 0; i < hx->n; i++) {
-        const rg__pat *pat = &s->pats[hx->ids[i]];
-        if (pat->type != RG__PAT_WORD)
-            continue;
-        size_t n = unescape(hx->expr[i], buf);
-        for (size_t k = 0; k < n; k++)
-            buf[k] = fold_byte(p, buf[k]);
-        for (size_t k = 1; k <= n; k++) {
-            uint64_t h = 0;
-            for (size_t j = k; j-- > 0;)
-                h = h * RG__HP + buf[j] + 1;
-            pset_add(p, hkey(h, k));
-        }
-        if (v == RG__VIEW_COMPACT) {
-            uint32_t nt = 0;
-            for (size_t k = 0; k < n; k++)
-                nt += is_tok(buf[k]) && (k == 0 || !is_tok(buf[k - 1]));
-            if (nt > *ctok)
-                *ctok = nt;
-        }
-    }
-    rg__free(a, buf);
-    return 0;
-}
-
-/* The start set of a PCRE2 code as 256 bits; 0 when unknown. */
-static int first_bytes(const pcre2_code *re, uint64_t bits[4])
-{
-    memset(bits, 0, 4 * sizeof *bits);
-    uint32_t type = 0;
-    pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODETYPE, &type);
-    if (type == 1) {
-        uint32_t cu = 0, opts = 0;
-        pcre2_pattern_info(re, PCRE2_INFO_FIRSTCODEUNIT, &cu);
-        pcre2_pattern_info(re, PCRE2_INFO_ALLOPTIONS, &opts);
-        if (cu > 255)
-            return 0;
-        bits[cu >> 6] |= 1ull << (cu & 63);
-        if (opts & PCRE2_CASELESS) {
-            /* The other case of an ASCII letter; beyond ASCII, unknown. */
-            if (cu >= 'a' && cu <= 'z')
-                cu -= 32;
-            else if (cu >= 'A' && cu <= 'Z')
-                cu += 32;
-            else if (cu >= 0x80)
-                return 0;
-            bits[cu >> 6] |= 1ull << (cu & 63);
-        }
-        return 1;
-    }
-    if (type == 0) {
-        const uint8_t *bm = NULL;
-        pcre2_pattern_info(re, PCRE2_INFO_FIRSTBITMAP, &bm);
-        if (!bm)
-            return 0;
-        for (int b = 0; b < 256; b++)
-            if (bm[b / 8] & (1u << (b % 8)))
-                bits[b >> 6] |= 1ull << (b & 63);
-        return 1;
-    }
-    return 0; /* anchored at a line start: no start set */
-}
-
-/* The streaming database of one view: its literals and regexes (without
- * HS_FLAG_SINGLEMATCH: every match end matters). A regex Hyperscan
- * refuses in streaming mode is left to PCRE2 alone (nohs). */
-static int build_db(struct rg__sdb *d, const rg__snapshot *s, int v)
-{
-    const rg_allocator *a = &d->a;
-    const rg__hexprs *hx = &s->hx[v];
-    if (!hx->n)
-        return RG_OK;
-    const char **ex = rg__calloc(a, hx->n, sizeof *ex);
-    unsigned *fl = rg__calloc(a, hx->n, sizeof *fl);
-    unsigned *id = rg__calloc(a, hx->n, sizeof *id);
-    uint8_t *skip = rg__calloc(a, hx->n, 1);
-    int rc = !ex || !fl || !id || !skip ? RG_E_NOMEM : RG_OK;
-    for (size_t tries = 0; rc == RG_OK && tries <= hx->n; tries++) {
-        size_t n = 0;
-        for (size_t i = 0; i < hx->n; i++) {
-            if (skip[i])
-                continue;
-            ex[n] = hx->expr[i];
-            fl[n] = hx->flags[i] & ~(unsigned)HS_FLAG_SINGLEMATCH;
-            id[n] = hx->ids[i];
-            n++;
-        }
-        if (!n)
-            break;
-        hs_compile_error_t *err = NULL;
-        if (hs_compile_multi(ex, fl, id, (unsigned)n, HS_MODE_STREAM, NULL, &d->db[v],
-                             &err) == HS_SUCCESS)
-            break;
-        /* Drop the expression at fault if it is a regex; a literal
-         * failing is not expected and fails the build. */
-        long bad = err && err->expression >= 0 ? err->expression : -1;
-        hs_free_compile_error(err);
-        d->db[v] = NULL;
-        long k = -1;
-        for (size_t i = 0, j = 0; i < hx->n && bad >= 0; i++) {
-            if (skip[i])
-                continue;
-            if ((long)j++ == bad) {
-                k = (long)i;
-                break;
-            }
-        }
-        if (k < 0 || s->pats[hx->ids[k]].type != RG__PAT_REGEX) {
-            rc = RG_E_COMPILE;
-            break;
-        }
-        skip[k] = 1;
-        uint32_t slot = d->slot_of[s->pats[hx->ids[k]].det];
-        if (slot != UINT32_MAX)
-            d->rx[slot].nohs = 1;
-    }
-    rg__free(a, ex);
-    rg__free(a, fl);
-    rg__free(a, id);
-    rg__free(a, skip);
-    return rc;
-}
-
-/* Which two ASCII bytes can start a match of each gated regex (one that
- * can span whitespace, or that Hyperscan does not watch), found by asking
- * PCRE2 about every pair: an anchored partial-hard match of b1 b2 after a
- * word byte, after a non-word byte, and at the start of the text. Any real
- * match starting with b1 b2 reads them and then reaches the end of such a
- * probe, so the answer is partial (or a match): a sound filter. Patterns
- * that look further back than the byte before are left out (first-byte
- * filter only). ~20 ms for the shipped set. */
-static int build_pairs(struct rg__sdb *d)
-{
-    d->words = (d->nrx + 63) / 64;
-    if (!d->nrx)
-        return RG_OK;
-    d->pairs = rg__calloc(&d->a, 2u * 128 * 128 * d->words, sizeof *d->pairs);
-    pcre2_match_data *md = pcre2_match_data_create(1, NULL);
-    if (!d->pairs || !md) {
-        pcre2_match_data_free(md);
-        return RG_E_NOMEM;
-    }
-    for (size_t k = 0; k < d->nrx; k++) {
-        rxslot *x = &d->rx[k];
-        uint32_t lb = 0;
-        pcre2_pattern_info(x->re, PCRE2_INFO_MAXLOOKBEHIND, &lb);
-        if ((!x->span && !x->nohs) || x->any || lb > 1)
-            continue;
-        x->pairs = 1;
-        uint64_t bit = 1ull << (k & 63);
-        for (unsigned b1 = 0; b1 < 128; b1++) {
-            if (!((x->first[b1 >> 6] >> (b1 & 63)) & 1))
-                continue;
-            for (unsigned b2 = 0; b2 < 128; b2++) {
-                unsigned char sub[3];
-                for (int ctx = 0; ctx < 2; ctx++) {
-                    sub[0] = ctx ? ' ' : 'a';
-                    sub[1] = (unsigned char)b1;
-                    sub[2] = (unsigned char)b2;
-                    int ok = pcre2_match(x->re, sub, 3, 1, PCRE2_ANCHORED | PCRE2_PARTIAL_HARD,
-                                         md, NULL);
-                    if (ctx && ok < 0 && ok != PCRE2_ERROR_PARTIAL)
-                        ok = pcre2_match(x->re, sub + 1, 2, 0,
-                                         PCRE2_ANCHORED | PCRE2_PARTIAL_HARD, md, NULL);
-                    if (ok >= 0 || ok == PCRE2_ERROR_PARTIAL)
-                        d->pairs[(((size_t)ctx * 128 + b1) * 128 + b2) * d->words + k / 64] |= bit;
-                }
-            }
-        }
-    }
-    pcre2_match_data_free(md);
-    return RG_OK;
-}
-
-int rg__sdb_build(rg__snapshot *s)
-{
-    if (atomic_load(&s->sdb))
-        return RG_OK;
-    uint64_t t0 = now_ns();
-    const rg_allocator *sa = &s->a;
-    struct rg__sdb *d = rg__calloc(sa, 1, sizeof *d);
-    if (!d)
-        return RG_E_NOMEM;
-    d->a = *sa;
-    const rg_allocator *a = &d->a;
-    int rc = RG_OK;
-    size_t nd = s->ndets ? s->ndets : 1;
-    d->allow_len = rg__calloc(a, nd, sizeof *d->allow_len);
-    d->ctx_len = rg__calloc(a, nd, sizeof *d->ctx_len);
-    d->ctx_after = rg__calloc(a, nd, sizeof *d->ctx_after);
-    d->slot_of = rg__calloc(a, nd, sizeof *d->slot_of);
-    d->rx = rg__calloc(a, nd, sizeof *d->rx);
-    if (!d->allow_len || !d->ctx_len || !d->ctx_after || !d->slot_of || !d->rx)
-        rc = RG_E_NOMEM;
-    /* Regexes: a copy of each PCRE2 code JIT-compiled for partial
-     * matching too (the snapshot's codes are shared and immutable), the
-     * bytes a match can start with, and whether a match can span
-     * whitespace. */
-    for (size_t i = 0; rc == RG_OK && i < s->ndets; i++) {
-        const rg__cdet *cd = &s->dets[i];
-        d->slot_of[i] = UINT32_MAX;
-        d->ctx_after[i] = -1;
-        if (!cd->re || cd->view == RG__VIEW_COMPACT)
-            continue;
-        rxslot *x = &d->rx[d->nrx];
-        x->re = pcre2_code_copy(cd->re);
-        if (!x->re) {
-            rc = RG_E_NOMEM;
-            break;
-        }
-        (void)pcre2_jit_compile(x->re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
-        x->det = (uint32_t)i;
-        x->view = cd->view == RG__VIEW_RAW ? RG__VIEW_RAW : RG__VIEW_NORM;
-        x->any = !first_bytes(x->re, x->first);
-        x->span = (uint8_t)may_hold_space(cd->pattern ? cd->pattern : ".", cd->pcre_opts);
-        x->nohs = (uint8_t)cd->pcre_only;
-        int u = x->view == RG__VIEW_NORM;
-        d->uany[u] |= x->any;
-        for (int w = 0; w < 4; w++)
-            d->ustart[u][w] |= x->first[w];
-        d->slot_of[i] = (uint32_t)d->nrx++;
-    }
-    if (rc == RG_OK)
-        rc = build_pairs(d);
-    /* Streaming databases: raw and normalized views (the compacted view is
-     * scanned in regions with its block-mode database). */
-    for (int v = RG__VIEW_RAW; v <= RG__VIEW_NORM && rc == RG_OK; v++)
-        rc = build_db(d, s, v);
-    for (int v = 0; v < RG__VIEW_COUNT && rc == RG_OK; v++)
-        if (build_pset(a, s, v, &d->pre[v], &d->ctok))
-            rc = RG_E_NOMEM;
-    /* Per detector: how far allow-list and context words reach. */
-    for (size_t i = 0; rc == RG_OK && i < s->ndets; i++) {
-        const rg__cdet *cd = &s->dets[i];
-        for (uint16_t c = 0; c < cd->nctx; c++) {
-            if (cd->ctx[c].window > d->max_window)
-                d->max_window = cd->ctx[c].window;
-            if (cd->ctx[c].side != RG__SIDE_BEFORE &&
-                (int64_t)cd->ctx[c].window > d->ctx_after[i])
-                d->ctx_after[i] = cd->ctx[c].window;
-        }
-    }
-    for (size_t i = 0; rc == RG_OK && i < s->npats; i++) {
-        const rg__pat *p = &s->pats[i];
-        if (p->type == RG__PAT_ALLOW && p->len > d->allow_len[p->det])
-            d->allow_len[p->det] = p->len;
-        if (p->type == RG__PAT_CONTEXT && p->len > d->ctx_len[p->det])
-            d->ctx_len[p->det] = p->len;
-    }
-    if (rc != RG_OK) {
-        rg__sdb_free(d);
-        return rc;
-    }
-    d->build_ns = now_ns() - t0;
-    atomic_store(&s->sdb, d);
-    return RG_OK;
-}
-
-/* The snapshot's streaming data, built on first use under the engine
- * lock (one build per snapshot however many streams ask at once). The
- * caller keeps s alive (a pinned scratch, or the engine lock). */
-static int sdb_get(rg_engine *e, const rg__snapshot *s, int locked,
-                   struct rg__sdb **out)
-{
-    *out = atomic_load(&s->sdb);
-    if (*out)
-        return RG_OK;
-    if (!locked)
-        pthread_mutex_lock(&e->lock);
-    int rc = rg__sdb_build((rg__snapshot *)s);
-    if (!locked)
-        pthread_mutex_unlock(&e->lock);
-    *out = atomic_load(&s->sdb);
-    return rc;
-}
+/* How far back a region follows a run of one-letter tokens. */
+#define RG__RUN_BACK 64
+/* The per-stream budget: the route's budget_us for every started KiB of
+ * text fed (at least one), besides budget_us per call. A whole-reply
+ * check of that much text takes a few microseconds, so only a runaway
+ * stream (or a host too busy to schedule it) reaches it. */
+#define RG__STREAM_BUDGET_BYTES 1024
 
 /* ------------------------------------------------------------------ */
 /* The stream                                                          */
@@ -819,8 +116,6 @@ struct rg_stream {
     rg__vbuf nv;               /* normalized: [0, len) stable, then prov */
     size_t nu;                 /* original offset of the unfinished word */
     size_t prov;               /* its normalized bytes after nv.len */
-    char *oprov;               /* the unfinished word's bytes last time */
-    size_t oprov_len, oprov_cap;
     deferred *dfr;
     size_t ndfr, capdfr;
     rg__rawhit *tent;          /* hits found, not yet settled */
@@ -832,6 +127,7 @@ struct rg_stream {
     size_t cf;                 /* compaction frontier (normalized offset) */
     size_t chold;              /* hold-back for compaction, original */
     size_t cs;                 /* the stable length chold was computed for */
+    size_t phold, ps;          /* phrase_hold, and the stable length it is for */
     rg__vbuf ctmp;             /* compaction work */
     /* Settled hits, sorted by span, and what was released. */
     rg__rawhit *set;
@@ -843,6 +139,8 @@ struct rg_stream {
     uint8_t *rcat;             /* per category: redacted by the last decision */
     size_t caprcat;
     size_t safe, rel_pos, cursor;
+    size_t mask_end;           /* end of the last mask released */
+    int reloaded;              /* the state was rebuilt for a new snapshot */
     char *rel;
     size_t rel_len, rel_cap;
 };
@@ -877,13 +175,15 @@ static int reset_state(rg_stream *st, const rg__snapshot *s, struct rg__sdb *d)
     st->nv.len = 0;
     st->nu = 0;
     st->prov = 0;
-    st->oprov_len = 0;
     st->ndfr = st->ntent = st->nocc = 0;
     st->cf = 0;
     st->chold = NONE;
     st->cs = NONE;
+    st->phold = NONE;
+    st->ps = NONE;
     st->nset = 0;
     st->cursor = 0;
+    st->mask_end = 0;
     st->fin = 0;
     st->oversize = 0;
     st->truncated = 0;
@@ -941,7 +241,6 @@ void rg_stream_free(rg_stream *st)
     rg__vbuf_free(&a, &st->rawv);
     rg__vbuf_free(&a, &st->nv);
     rg__vbuf_free(&a, &st->ctmp);
-    rg__free(&a, st->oprov);
     rg__free(&a, st->dfr);
     rg__free(&a, st->tent);
     rg__free(&a, st->tent_vs);
@@ -995,7 +294,7 @@ int rg_stream_open(rg_engine *engine, const rg_request *req, rg_stream **out)
     int rc = rg__snapshot_route(s, st->route) ? RG_OK : RG_E_NOROUTE;
     struct rg__sdb *d = NULL;
     if (rc == RG_OK)
-        rc = sdb_get(engine, s, 1, &d);
+        rc = rg__sdb_get(engine, s, 1, &d);
     pthread_mutex_unlock(&engine->lock);
     if (rc != RG_OK) {
         rg_stream_free(st);
@@ -1382,7 +681,7 @@ static size_t first_start(const struct rg__sdb *d, int u, const char *t, size_t 
  * A token-bound regex the database did not report has no match ending
  * before the unfinished token, so its resume point moves there. */
 static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin,
-                   size_t norm_same, int sep_raw, int sep_norm, size_t u_raw)
+                   int sep_raw, int sep_norm, size_t u_raw)
 {
     const struct rg__sdb *d = st->sdb;
     if (!d->nrx)
@@ -1396,16 +695,11 @@ static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin
     /* The positions new to some gated regex of each view: which slots
      * could start a match at one of them (their first two bytes, or the
      * first one where the second is unknown or not ASCII). */
-    size_t from[2] = {st->raw_len, st->nv.len + st->prov};
+    size_t from[2] = {st->raw_len, st->nv.len};
     for (size_t k = 0; k < d->nrx; k++) {
-        int u = d->rx[k].view == RG__VIEW_NORM;
-        if (!d->rx[k].span && !d->rx[k].nohs)
-            continue; /* never gated */
-        size_t t = st->rx[k].tried;
-        if (u && t > norm_same)
-            t = norm_same;
-        if (t < from[u])
-            from[u] = t;
+        int v = d->rx[k].view == RG__VIEW_NORM;
+        if ((d->rx[k].span || d->rx[k].nohs) && st->rx[k].tried < from[v])
+            from[v] = st->rx[k].tried; /* gated: from where it has not looked */
     }
     uint64_t cand[2][4];
     uint64_t pres[2][4]; /* first bytes with no usable second byte */
@@ -1413,12 +707,12 @@ static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin
     memset(pres, 0, sizeof pres);
     for (int u = 0; u < 2; u++) {
         const unsigned char *t = (const unsigned char *)(u ? st->nv.text : rt);
-        size_t n = u ? st->nv.len + st->prov : st->raw_len;
+        size_t n = u ? st->nv.len : st->raw_len;
         for (size_t i = from[u]; i < n; i++) {
             unsigned char b1 = t[i];
             if (b1 < 128 && i + 1 < n && t[i + 1] < 128 && d->words <= 4) {
                 unsigned char pc = i > 0 ? t[i - 1] : ' ';
-                int ctx = !(pc < 128 && is_word_byte(pc));
+                int ctx = !(pc < 128 && rg__word_byte(pc));
                 const uint64_t *row = &d->pairs[(((size_t)ctx * 128 + b1) * 128 + t[i + 1]) * d->words];
                 for (size_t w = 0; w < d->words; w++)
                     cand[u][w] |= row[w];
@@ -1429,40 +723,30 @@ static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin
     }
     for (size_t k = 0; k < d->nrx && !sc->timed_out; k++) {
         rxstate *r = &st->rx[k];
-        const rxslot *x = &d->rx[k];
+        const rg__rxslot *x = &d->rx[k];
         const rg__cdet *cd = &s->dets[x->det];
         int view = x->view;
+        /* The text that can no longer change: the raw view, and the
+         * normalized view up to the unfinished word (held back whole). A
+         * match ending at the normalized view's trailing separator is not
+         * final: the end of the text would drop that separator. */
         const char *subj = view == RG__VIEW_RAW ? rt : st->nv.text;
-        size_t n = view == RG__VIEW_RAW ? st->raw_len : st->nv.len + st->prov;
-        /* Complete matches count only where the text can no longer
-         * change: the raw view up to its end, the normalized view up to
-         * its stable part (without a trailing separator that the end of
-         * the text would drop). */
-        size_t stable = n, u = u_raw;
-        if (view == RG__VIEW_NORM) {
-            stable = st->nv.len;
-            if (!fin && stable > 0 && st->nv.text[stable - 1] == ' ')
-                stable--;
-            if (r->tried > norm_same)
-                r->tried = norm_same; /* those bytes changed */
-            if (r->resume > norm_same)
-                r->resume = norm_same;
-            u = st->nv.len;
-        }
-        if (fin)
-            stable = n;
+        size_t n = view == RG__VIEW_RAW ? st->raw_len : st->nv.len;
+        size_t stable = n, u = view == RG__VIEW_RAW ? u_raw : n;
+        if (!fin && view == RG__VIEW_NORM && n > 0 && subj[n - 1] == ' ')
+            stable--;
         int run = fin || r->trig || r->partial;
         if (!run && (x->nohs || (x->span && (view == RG__VIEW_RAW ? sep_raw : sep_norm)))) {
-            int u = view == RG__VIEW_NORM;
-            const uint64_t *pr = pres[u];
+            int w = view == RG__VIEW_NORM;
+            const uint64_t *pr = pres[w];
             run = x->any || (pr[0] & x->first[0]) || (pr[1] & x->first[1]) ||
                   (pr[2] & x->first[2]) || (pr[3] & x->first[3]);
             if (!run && x->pairs)
-                run = (cand[u][k / 64] >> (k & 63)) & 1;
+                run = (cand[w][k / 64] >> (k & 63)) & 1;
             else if (!run) {
                 /* No pair table for it: its first byte anywhere new. */
                 const unsigned char *t = (const unsigned char *)subj;
-                for (size_t i = from[u]; i < n && !run; i++)
+                for (size_t i = from[w]; i < n && !run; i++)
                     run = (x->first[t[i] >> 6] >> (t[i] & 63)) & 1;
             }
             if (!run)
@@ -1564,7 +848,7 @@ static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin
 
 static int tok_start(const char *t, size_t i)
 {
-    return is_tok((unsigned char)t[i]) && (i == 0 || !is_tok((unsigned char)t[i - 1]));
+    return rg__tok_byte((unsigned char)t[i]) && (i == 0 || !rg__tok_byte((unsigned char)t[i - 1]));
 }
 
 /* The start of the token k tokens before x (x itself counts as none), or
@@ -1578,6 +862,24 @@ static size_t tok_back(const char *t, size_t x, size_t k)
             k--;
     }
     return k ? 0 : i;
+}
+
+/* Where a compaction region accepting from x must start: RG__CTX_BEFORE
+ * tokens back, and further back to the start of a run of one-letter
+ * tokens there (how a run is joined, and split, depends on its first
+ * letter, and its window on its length). */
+static size_t region_start(const char *t, size_t x)
+{
+    size_t rs = tok_back(t, x, RG__CTX_BEFORE);
+    for (int k = 0; k < RG__RUN_BACK && rs > 0; k++) {
+        size_t p = tok_back(t, rs, 1);
+        int single = p + 1 < rs && rg__tok_byte((unsigned char)t[p]) &&
+                     !rg__tok_byte((unsigned char)t[p + 1]) && (unsigned char)t[p] < 0x80;
+        if (!single)
+            break;
+        rs = p;
+    }
+    return tok_back(t, rs, 1);
 }
 
 /* The start of the k-th token after x, or n. */
@@ -1598,13 +900,13 @@ static int maybe_windows(const char *tx, const uint8_t *mark, size_t from, size_
     size_t prev_single_end = NONE, singles = 0;
     size_t r = from;
     while (r < to) {
-        if (!is_tok(t[r])) {
+        if (!rg__tok_byte(t[r])) {
             r++;
             continue;
         }
         size_t e = r;
         int letters = 0, digits = 0, run = 1;
-        while (e < to && is_tok(t[e])) {
+        while (e < to && rg__tok_byte(t[e])) {
             unsigned char c = t[e];
             if (mark[e] || c == '@' || c == '$' || c == '!' || c == '|')
                 return 1;
@@ -1669,12 +971,14 @@ static int compact_region(rg_stream *st, rg_scratch *sc, const rg__snapshot *s,
                              rg__on_match, sc);
     if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED)
         return RG_E_ENGINE;
-    /* Keep the hits of the accepted range only. */
+    /* Keep what starts in the accepted range: hits, and the allow-list
+     * entries compiled for this view too (compile.c: "i'd fuuuck you"
+     * against the entry "i'd fuck you"). */
     size_t k = 0;
     for (size_t i = 0; i < sc->nraw; i++) {
         rg__rawhit h = sc->raw[i];
         uint32_t os = c->start[h.start];
-        if (h.kind == RG__RAW_HIT && os >= olo && os < ohi)
+        if (os >= olo && os < ohi)
             sc->raw[k++] = h;
     }
     sc->nraw = k;
@@ -1696,7 +1000,7 @@ static int compact_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, in
         return RG_OK; /* nothing new: the hold below still stands */
     int reached = 0, ne = 0;
     while (st->cf < target && !sc->timed_out) {
-        size_t rs = tok_back(t, st->cf, RG__CTX_BEFORE);
+        size_t rs = region_start(t, st->cf);
         size_t e = tok_fwd(t, S, st->cf, RG__REGION_TOKENS + after);
         size_t acc = e >= S ? target : tok_back(t, e, after);
         if (acc <= st->cf)
@@ -1715,7 +1019,7 @@ static int compact_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, in
     st->cs = S;
     if (!fin && st->cf < S) {
         if (!reached) {
-            int rc = compact_region(st, sc, s, tok_back(t, st->cf, RG__CTX_BEFORE), S, 1, 0, &ne);
+            int rc = compact_region(st, sc, s, region_start(t, st->cf), S, 1, 0, &ne);
             if (rc)
                 return rc;
         }
@@ -1737,6 +1041,13 @@ static int settled(const rg_stream *st, const rg__snapshot *s, const rg__rawhit 
     const struct rg__sdb *d = st->sdb;
     if (st->nu < h->end)
         return 0; /* its text is not final in the normalized view yet */
+    if (d->callow[h->det]) {
+        /* A compacted allow entry covering it starts no later than it:
+         * every such entry is known once the frontier has passed it. */
+        size_t ocf = st->cf < st->nv.len ? st->nv.start[st->cf] : st->nu;
+        if (ocf <= h->start)
+            return 0;
+    }
     uint32_t al = d->allow_len[h->det];
     if (al) {
         size_t stable = s->dets[h->det].view == RG__VIEW_RAW ? st->raw_len : st->nv.len;
@@ -1839,110 +1150,113 @@ static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
 /* The earliest original offset that could still become part of a
  * finding (lim when nothing is pending). */
-static size_t hold_back(rg_stream *st, rg_scratch *sc, const rg__snapshot *s)
+/* Holds that depend on the stable normalized text only, so they are
+ * computed when a word completes, not with every chunk: a phrase term of
+ * the normalized or compacted view that the stable text's last words
+ * begin, and a run of one-letter tokens at its end that may still be
+ * spelling a word out ("f u c", "f.u."). The unfinished word after it is
+ * held back whole anyway. */
+static size_t phrase_hold(rg_stream *st, const rg__snapshot *s)
+{
+    const struct rg__sdb *d = st->sdb;
+    size_t S = st->nv.len, hb = NONE;
+    const char *nt = st->nv.text;
+    if (!S)
+        return NONE;
+    if (d->pre[RG__VIEW_NORM].slot) {
+        size_t lo = S > d->pre[RG__VIEW_NORM].maxlen ? S - d->pre[RG__VIEW_NORM].maxlen : 0;
+        size_t q = rg__prefix_hold(&d->pre[RG__VIEW_NORM], nt, S, lo);
+        if (q < S)
+            hb = st->nv.start[q];
+    }
+    if (!s->db[RG__VIEW_COMPACT])
+        return hb;
+    size_t i = S;
+    if (i > 0 && !rg__tok_byte((unsigned char)nt[i - 1]))
+        i--; /* the separator after the last token */
+    size_t run = NONE;
+    unsigned char sep = 0;
+    while (i > 0) {
+        unsigned char c = (unsigned char)nt[i - 1];
+        if (!rg__tok_byte(c) || c >= 0x80 || (i >= 2 && rg__tok_byte((unsigned char)nt[i - 2])))
+            break;
+        run = i - 1;
+        if (i < 2)
+            break;
+        unsigned char sp = (unsigned char)nt[i - 2];
+        if (sep && sp != sep)
+            break;
+        sep = sp;
+        i -= 2;
+    }
+    size_t cend = S;
+    if (run != NONE) {
+        hb = min_sz(hb, st->nv.start[run]);
+        cend = run;
+    }
+    /* Compacted as one piece: what a window would make of these tokens. */
+    if (d->pre[RG__VIEW_COMPACT].slot && cend > 0) {
+        size_t from = tok_back(nt, cend, d->ctok + 2);
+        rg__vbuf sub;
+        sub_view(&st->nv, from, cend, &sub);
+        if (!rg__compact(&st->a, &st->ctmp, &sub, 1) && st->ctmp.len &&
+            !rg__vbuf_reserve(&st->a, &st->ctmp, st->ctmp.len + 2)) {
+            size_t cl = st->ctmp.len;
+            st->ctmp.text[cl++] = ' '; /* more text follows its last token */
+            size_t q = rg__prefix_hold(&d->pre[RG__VIEW_COMPACT], st->ctmp.text, cl, 0);
+            if (q < st->ctmp.len)
+                hb = min_sz(hb, st->ctmp.start[q]);
+        }
+    }
+    return hb;
+}
+
+/* The earliest original offset that could still become part of a
+ * finding (raw_in, the end of the complete code points, when nothing is
+ * pending). */
+static size_t hold_back(rg_stream *st, const rg__snapshot *s)
 {
     const struct rg__sdb *d = st->sdb;
     size_t hb = st->raw_in; /* a code point cut by the chunk boundary */
-    size_t nlen = st->nv.len + st->prov;
-    const char *nt = st->nv.text;
     for (size_t i = 0; i < st->ntent; i++)
-        hb = min_sz(hb, st->tent[i].start);
+        hb = min_sz(hb, st->tent[i].start); /* hits not settled yet */
     for (size_t i = 0; i < st->ndfr; i++) {
         const rg__pat *p = &s->pats[st->dfr[i].id];
-        if (p->type == RG__PAT_WORD)
+        if (p->type == RG__PAT_WORD) /* a term whose right edge is unknown */
             hb = min_sz(hb, orig_at(st, st->dfr[i].view, st->dfr[i].end - p->len));
     }
-    for (size_t k = 0; k < d->nrx; k++)
+    for (size_t k = 0; k < d->nrx; k++) /* partial regex matches */
         if (st->rx[k].partial || st->rx[k].trig)
             hb = min_sz(hb, orig_at(st, d->rx[k].view, st->rx[k].resume));
-    /* The unfinished token of each view, from its first byte that can
-     * start a regex match (token-bound regexes are never run on it). */
+    /* The unfinished word, whole: it may still become or fold into a term
+     * (a look-alike letter folds once a Latin one follows, leet by the
+     * letters of the whole word, a run of letters collapses). */
+    if (st->prov)
+        hb = min_sz(hb, st->nu);
+    /* The unfinished raw token (since the last ASCII space), from its
+     * first byte that can start a regex match: token-bound regexes are
+     * never run on it. */
     if (d->nrx) {
         const char *rt = raw_text(st);
         size_t q = first_start(d, 0, rt, st->u_raw, st->raw_len);
         if (q < st->raw_len)
             hb = min_sz(hb, orig_at(st, RG__VIEW_RAW, q));
-        q = first_start(d, 1, st->nv.text, st->nv.len, st->nv.len + st->prov);
-        if (q < st->nv.len + st->prov)
-            hb = min_sz(hb, orig_at(st, RG__VIEW_NORM, q));
     }
     /* Raw-view terms. */
     if (d->pre[RG__VIEW_RAW].slot) {
         const char *rt = raw_text(st);
         size_t n = st->raw_len;
         size_t lo = n > d->pre[RG__VIEW_RAW].maxlen ? n - d->pre[RG__VIEW_RAW].maxlen : 0;
-        size_t q = prefix_hold(&d->pre[RG__VIEW_RAW], rt, n, lo);
+        size_t q = rg__prefix_hold(&d->pre[RG__VIEW_RAW], rt, n, lo);
         if (q < n)
             hb = min_sz(hb, orig_at(st, RG__VIEW_RAW, q));
     }
-    /* The unfinished word: it may still fold (a look-alike letter waits
-     * for a Latin one; U+FFFD of a cut code point). */
-    int prov_ascii = 1, prov_leet = 0;
-    for (size_t i = st->nv.len; i < nlen; i++) {
-        unsigned char c = (unsigned char)nt[i];
-        if (c >= 0x80)
-            prov_ascii = 0;
-        if ((c >= '0' && c <= '9') || c == '@' || c == '$' || c == '!' || c == '|')
-            prov_leet = 1;
+    if (st->ps != st->nv.len) {
+        st->phold = phrase_hold(st, s);
+        st->ps = st->nv.len;
     }
-    if (st->prov && !prov_ascii)
-        hb = min_sz(hb, st->nu);
-    /* Normalized-view terms. */
-    if (d->pre[RG__VIEW_NORM].slot && nlen) {
-        size_t lo = nlen > d->pre[RG__VIEW_NORM].maxlen ? nlen - d->pre[RG__VIEW_NORM].maxlen : 0;
-        size_t q = prefix_hold(&d->pre[RG__VIEW_NORM], nt, nlen, lo);
-        if (q < nlen)
-            hb = min_sz(hb, orig_at(st, RG__VIEW_NORM, q));
-    }
-    /* Compacted-view terms. */
-    if (s->db[RG__VIEW_COMPACT] && nlen) {
-        hb = min_sz(hb, st->chold);
-        if (st->prov && prov_leet)
-            hb = min_sz(hb, st->nu); /* leet folds by the letters of the whole word */
-        /* A run of one-letter tokens at the end may still be spelling a
-         * word out ("f u c", "f.u."): from its first letter. */
-        size_t i = nlen;
-        if (i > 0 && !is_tok((unsigned char)nt[i - 1]))
-            i--;
-        size_t run = NONE;
-        unsigned char sep = 0;
-        while (i > 0) {
-            unsigned char c = (unsigned char)nt[i - 1];
-            if (!is_tok(c) || c >= 0x80 || (i >= 2 && is_tok((unsigned char)nt[i - 2])))
-                break;
-            run = i - 1;
-            if (i < 2)
-                break;
-            unsigned char sp = (unsigned char)nt[i - 2];
-            if (sep && sp != sep)
-                break;
-            sep = sp;
-            i -= 2;
-        }
-        size_t cend = nlen;
-        if (run != NONE) {
-            hb = min_sz(hb, orig_at(st, RG__VIEW_NORM, run));
-            cend = run;
-        }
-        /* Terms in progress over the last few tokens, compacted as one
-         * piece (a superset of what a window would produce). */
-        if (d->pre[RG__VIEW_COMPACT].slot && cend > 0) {
-            size_t from = tok_back(nt, cend, d->ctok + 2);
-            rg__vbuf sub;
-            sub_view(&st->nv, from, cend, &sub);
-            if (!rg__compact(&st->a, &st->ctmp, &sub, 1) && st->ctmp.len) {
-                size_t cl = st->ctmp.len;
-                if (run != NONE && rg__vbuf_reserve(&st->a, &st->ctmp, cl + 2) == 0) {
-                    st->ctmp.text[cl] = ' '; /* the run continues the text */
-                    cl++;
-                }
-                size_t q = prefix_hold(&d->pre[RG__VIEW_COMPACT], st->ctmp.text, cl, 0);
-                if (q < st->ctmp.len)
-                    hb = min_sz(hb, st->ctmp.start[q]);
-            }
-        }
-    }
-    (void)sc;
+    hb = min_sz(hb, st->phold);
+    hb = min_sz(hb, st->chold);
     return hb;
 }
 
@@ -2013,6 +1327,7 @@ static int decide(rg_stream *st, rg_scratch *sc, const rg__snapshot *s,
             sc->det_max[di] = st->over[di];
     }
     sc->truncated = st->truncated;
+    sc->timed_out = st->timed_out;
     memcpy(result->version, s->version, sizeof result->version);
     memcpy(result->hash, s->hash, sizeof result->hash);
     if (st->invalid)
@@ -2021,6 +1336,7 @@ static int decide(rg_stream *st, rg_scratch *sc, const rg__snapshot *s,
     int rc = rg__decide(sc, s, route, st->text, rlen, st->oversize, with_copy, result);
     clear_scratch(sc);
     sc->truncated = 0;
+    sc->timed_out = 0;
     if (rc)
         return rc;
     /* Which categories are masked now. */
@@ -2056,9 +1372,13 @@ static int rel_put(rg_stream *st, const char *p, size_t n)
     return 0;
 }
 
-/* Release the kept text up to `upto`, settled spans of masked categories
- * replaced by their mask as rg_check's redacted copy does (an overlapping
- * span extends the mask before it). */
+/* Release the kept text up to `upto` with the settled spans of masked
+ * categories replaced by their mask, as rg_check's redacted copy does:
+ * mask_end plays the part of its "pos" (a span overlapping the last mask
+ * extends it), rel_pos is where the released text ends. A masked span
+ * that starts in text already released unmasked (its category crossed
+ * the redact threshold later, or a reload) is masked from rel_pos on and
+ * flagged. */
 static int release(rg_stream *st, const rg__snapshot *s, const rg__croute *route,
                    size_t upto)
 {
@@ -2069,22 +1389,29 @@ static int release(rg_stream *st, const rg__snapshot *s, const rg__croute *route
         const rg__rawhit *h = &st->set[i];
         const rg__cdet *dd = &s->dets[h->det];
         if (!st->rcat[dd->cat] || dd->shadow) {
-            if (h->end > pos)
-                st->clear[i] = 1;
+            if (h->end > st->mask_end)
+                st->clear[i] = 1; /* some of it goes out unmasked */
             continue;
         }
-        if (h->end <= pos)
+        if (h->end <= st->mask_end)
             continue;
+        if (h->start < st->mask_end) {
+            st->mask_end = h->end; /* overlaps the last mask: extend it */
+            if (pos < h->end)
+                pos = h->end;
+            continue;
+        }
         if (h->start < pos) {
-            pos = h->end;
-            continue;
-        }
-        if (rel_put(st, st->text + pos, h->start - pos))
+            st->unmasked = 1; /* its start went out unmasked already */
+            if (h->end <= pos)
+                continue;
+        } else if (rel_put(st, st->text + pos, h->start - pos)) {
             return -1;
+        }
         const char *mask = route->thr[dd->cat].mask;
         if (rel_put(st, mask, strlen(mask)))
             return -1;
-        pos = h->end;
+        pos = st->mask_end = h->end;
     }
     if (pos < upto) {
         if (rel_put(st, st->text + pos, upto - pos))
@@ -2148,7 +1475,6 @@ static int process(rg_stream *st, rg_scratch *sc, const rg__snapshot *s,
     sc->ncallbacks = 0;
     sc->timed_out = 0;
     sc->truncated = 0;
-    size_t norm_same;
     size_t oldS = st->nv.len;
     size_t old_raw = st->raw_len;
     int rc = raw_step(st, sc, s, fin);
@@ -2157,7 +1483,7 @@ static int process(rg_stream *st, rg_scratch *sc, const rg__snapshot *s,
     {
         const char *rt = raw_text(st);
         for (size_t i = st->raw_len; i-- > old_raw;)
-            if (ws_byte((unsigned char)rt[i])) {
+            if (rg__ws_byte((unsigned char)rt[i])) {
                 st->u_raw = i + 1;
                 sep_raw = 1;
                 break;
@@ -2169,24 +1495,8 @@ static int process(rg_stream *st, rg_scratch *sc, const rg__snapshot *s,
         rc = norm_step(st, sc, s, fin);
     if (!rc && !sc->timed_out && take_raw(st, sc, NULL))
         rc = RG_E_NOMEM;
-    if (!rc && !sc->timed_out) {
-        /* Normalized bytes unchanged since the last call: the old stable
-         * part, and as much of the old unfinished word as is the same. */
-        norm_same = oldS < st->nv.len ? oldS : st->nv.len; /* fin drops a space */
-        size_t newn = st->nv.len + st->prov;
-        while (norm_same < newn && norm_same - oldS < st->oprov_len &&
-               st->nv.text[norm_same] == st->oprov[norm_same - oldS])
-            norm_same++;
-        rc = rx_step(st, sc, s, fin, norm_same, sep_raw, st->nv.len > oldS, st->u_raw);
-        /* Remember the unfinished word for the next comparison. */
-        size_t np = st->prov;
-        if (!rc && sgrow(st, (void **)&st->oprov, &st->oprov_cap, np + 1, 1)) {
-            memcpy(st->oprov, st->nv.text + st->nv.len, np);
-            st->oprov_len = np;
-        } else if (!rc) {
-            rc = RG_E_NOMEM;
-        }
-    }
+    if (!rc && !sc->timed_out)
+        rc = rx_step(st, sc, s, fin, sep_raw, st->nv.len > oldS, st->u_raw);
     if (!rc && !sc->timed_out)
         rc = compact_step(st, sc, s, fin);
     if (!rc && sc->timed_out)
@@ -2214,21 +1524,12 @@ static int bind(rg_stream *st, rg_scratch *sc, const rg__snapshot *s)
     if (st->gen == s->generation && st->sdb)
         return RG_OK;
     struct rg__sdb *d;
-    int rc = sdb_get(st->engine, s, 0, &d);
+    int rc = rg__sdb_get(st->engine, s, 0, &d);
     if (rc)
         return rc;
-    int again = st->gen != 0;
-    rc = reset_state(st, s, d);
-    if (rc)
-        return rc;
-    if (again) {
-        /* Text already released stays released: hits the new policy
-         * finds in it are reported (RG_FLAG_RELEASED_UNMASKED if masked). */
-        for (size_t i = 0; i < st->nset; i++)
-            st->clear[i] = st->set[i].start < st->rel_pos;
-    }
+    st->reloaded = st->gen != 0;
     (void)sc;
-    return RG_OK;
+    return reset_state(st, s, d);
 }
 
 static int call(rg_stream *st, rg_scratch *sc, const char *chunk, size_t len,
@@ -2275,18 +1576,31 @@ static int call(rg_stream *st, rg_scratch *sc, const char *chunk, size_t len,
      * calls of the stream together (compiling the streaming databases on
      * first use does not count). */
     t1 = now_ns();
-    uint64_t left = st->spent_ns < route->budget_ns ? route->budget_ns - st->spent_ns : 0;
-    sc->deadline = t1 + left;
+    uint64_t kib = (st->total + len + RG__STREAM_BUDGET_BYTES - 1) / RG__STREAM_BUDGET_BYTES;
+    uint64_t cap = route->budget_ns * (kib ? kib : 1);
+    uint64_t left = st->spent_ns < cap ? cap - st->spent_ns : 0;
+    sc->deadline = t1 + (left < route->budget_ns ? left : route->budget_ns);
     if (!left)
         st->timed_out = 1;
     size_t kept_before = st->len;
     status = keep(st, route, chunk, len);
     if (status)
         goto failed;
-    if (!st->blocked && !st->timed_out) {
+    /* A block stops the stream; at close, what it kept is checked to the
+     * end so that the final result lists every finding. */
+    if (!st->timed_out && (!st->blocked || closing)) {
         status = process(st, sc, s, route, closing);
         if (status)
             goto failed;
+    }
+    if (st->reloaded) {
+        /* Checked again under a reloaded policy: what it now finds in
+         * text already released went out as it was. */
+        for (size_t i = 0; i < st->nset; i++)
+            st->clear[i] = st->set[i].start < st->rel_pos;
+        st->cursor = 0;
+        st->mask_end = 0;
+        st->reloaded = 0;
     }
     status = decide(st, sc, s, route, closing, result);
     if (status)
@@ -2298,7 +1612,7 @@ static int call(rg_stream *st, rg_scratch *sc, const char *chunk, size_t len,
         if (closing || st->fin)
             upto = st->lim;
         else
-            upto = hold_back(st, sc, s);
+            upto = hold_back(st, s);
         if (upto < st->rel_pos)
             upto = st->rel_pos;
         /* Unchecked bytes (past max_bytes, or after the budget ran out)
@@ -2310,6 +1624,8 @@ static int call(rg_stream *st, rg_scratch *sc, const char *chunk, size_t len,
             status = RG_E_NOMEM;
             goto failed;
         }
+        if (st->unmasked)
+            result->flags |= RG_FLAG_RELEASED_UNMASKED;
         if (pass && st->total > st->len) {
             /* Bytes past what the stream keeps: straight through. */
             size_t k = st->len - kept_before; /* this chunk's kept part */

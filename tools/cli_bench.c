@@ -74,6 +74,8 @@ static void usage(FILE *out)
             "JSON keys: checks, seconds, checks_per_s, mb_per_s, p50_ns, "
             "p90_ns, p99_ns,\np999_ns, max_ns, allocs_per_check, rss_mb, "
             "threads, and more (docs/CLI.md).\n"
+            "RG_BENCH_ALLOC_BACKTRACE=1 prints the stack of every allocation "
+            "made after warm-up.\n"
             "Exit status: 0; 2 on a usage, policy or I/O error, or if a "
             "check returned an error.\n",
             CLI_PROG);
