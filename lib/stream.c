@@ -48,6 +48,7 @@
 #include "metrics.h"
 #include "normalize.h"
 #include "validate.h"
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,6 +73,10 @@
 /* ------------------------------------------------------------------ */
 /* The stream                                                          */
 /* ------------------------------------------------------------------ */
+
+static size_t tok_back(const char *t, size_t x, size_t k);
+static size_t tok_fwd(const char *t, size_t n, size_t x, size_t k);
+static int maybe_windows(const char *tx, const uint8_t *mark, size_t from, size_t to);
 
 typedef struct deferred {
     uint32_t id;   /* pattern */
@@ -652,6 +657,8 @@ static int norm_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int f
 /* Regexes: PCRE2 partial matching, resumed                            */
 /* ------------------------------------------------------------------ */
 
+static unsigned long dbg_run[256], dbg_p[256], dbg_t[256], dbg_bytes[256]; static const struct rg__sdb *dbg_d; static const rg__snapshot *dbg_s; static char dbg_name[256][64]; static size_t dbg_n;
+__attribute__((destructor)) static void dbg_out(void) { if (!getenv("RGDBG")) return; for (size_t k = 0; k < dbg_n; k++) if (dbg_run[k]) fprintf(stderr, "%6lu p%5lu t%5lu b%7lu %s\n", dbg_run[k], dbg_p[k], dbg_t[k], dbg_bytes[k], dbg_name[k]); }
 /* The first position in t[from, n) whose byte can start a match of some
  * regex of view u, or n. */
 static size_t first_start(const struct rg__sdb *d, int u, const char *t, size_t from,
@@ -762,6 +769,7 @@ static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin
             continue;
         }
         size_t off = r->resume;
+        dbg_run[k]++; if (r->partial) dbg_p[k]++; if (r->trig) dbg_t[k]++; dbg_d = d; dbg_s = s; dbg_bytes[k] += n - off; if (!dbg_name[k][0]) snprintf(dbg_name[k], 64, "%s %s", x->span ? "SPAN" : "tok ", cd->id); dbg_n = d->nrx;
         r->partial = 0;
         r->trig = 0;
         for (;;) {
@@ -1042,11 +1050,20 @@ static int settled(const rg_stream *st, const rg__snapshot *s, const rg__rawhit 
     if (st->nu < h->end)
         return 0; /* its text is not final in the normalized view yet */
     if (d->callow[h->det]) {
-        /* A compacted allow entry covering it starts no later than it:
-         * every such entry is known once the frontier has passed it. */
+        /* An allow entry of the compacted view could still cover it: one
+         * starting no later than it is known once the compaction frontier
+         * has passed it. Before that, none can appear if no token within
+         * reach is suspicious (a compacted match must cover an obfuscated
+         * byte) and the text already runs more tokens past the hit than
+         * such an entry holds. */
         size_t ocf = st->cf < st->nv.len ? st->nv.start[st->cf] : st->nu;
-        if (ocf <= h->start)
-            return 0;
+        if (ocf <= h->start) {
+            const char *t = st->nv.text;
+            size_t S = st->nv.len, ns = norm_lower(st, h->start);
+            if (ns >= S || tok_fwd(t, S, ns, d->ctok + 1) >= S ||
+                maybe_windows(t, st->nv.mark, tok_back(t, ns, d->ctok + RG__CTX_BEFORE), S))
+                return 0;
+        }
     }
     uint32_t al = d->allow_len[h->det];
     if (al) {

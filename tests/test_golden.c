@@ -363,6 +363,13 @@ static void run_case(void **state)
     assert_int_equal(g->status, RG_OK);
     rgt_ctx *x = &g->ctx;
     int st = rgt_checkn(x, c->route, c->reply, c->reply_len);
+    /* Golden cases check decisions, not latency: the shipped routes have
+     * 2 ms budgets, and a check preempted on a busy machine gets the
+     * timeout fail-safe. Run it again (a few times) before judging. */
+    for (int again = 0; again < 5 && st == RG_OK &&
+                        (rg_result_flags(x->r) & RG_FLAG_BUDGET_EXCEEDED);
+         again++)
+        st = rgt_checkn(x, c->route, c->reply, c->reply_len);
     if (st != RG_OK)
         print_error("%s: %s: rg_check = %s\n", c->file, c->name, rg_status_name(st));
     assert_int_equal(st, RG_OK);
