@@ -48,7 +48,6 @@
 #include "metrics.h"
 #include "normalize.h"
 #include "validate.h"
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -352,6 +351,10 @@ static int vbuf_append(const rg_allocator *a, rg__vbuf *dst, const rg__vbuf *src
     size_t n = to - from;
     if (rg__vbuf_reserve(a, dst, dst->len + n + 1))
         return -1;
+    if (!n) {
+        dst->text[dst->len] = '\0';
+        return 0;
+    }
     memcpy(dst->text + dst->len, src->text + from, n);
     memcpy(dst->mark + dst->len, src->mark + from, n);
     for (size_t i = 0; i < n; i++) {
@@ -657,8 +660,6 @@ static int norm_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int f
 /* Regexes: PCRE2 partial matching, resumed                            */
 /* ------------------------------------------------------------------ */
 
-static unsigned long dbg_run[256], dbg_p[256], dbg_t[256], dbg_bytes[256]; static const struct rg__sdb *dbg_d; static const rg__snapshot *dbg_s; static char dbg_name[256][64]; static size_t dbg_n;
-__attribute__((destructor)) static void dbg_out(void) { if (!getenv("RGDBG")) return; for (size_t k = 0; k < dbg_n; k++) if (dbg_run[k]) fprintf(stderr, "%6lu p%5lu t%5lu b%7lu %s\n", dbg_run[k], dbg_p[k], dbg_t[k], dbg_bytes[k], dbg_name[k]); }
 /* The first position in t[from, n) whose byte can start a match of some
  * regex of view u, or n. */
 static size_t first_start(const struct rg__sdb *d, int u, const char *t, size_t from,
@@ -769,7 +770,6 @@ static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin
             continue;
         }
         size_t off = r->resume;
-        dbg_run[k]++; if (r->partial) dbg_p[k]++; if (r->trig) dbg_t[k]++; dbg_d = d; dbg_s = s; dbg_bytes[k] += n - off; if (!dbg_name[k][0]) snprintf(dbg_name[k], 64, "%s %s", x->span ? "SPAN" : "tok ", cd->id); dbg_n = d->nrx;
         r->partial = 0;
         r->trig = 0;
         for (;;) {
@@ -781,9 +781,13 @@ static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin
                 sc->timed_out = 1;
                 break;
             }
-            int rc = pcre2_match(x->re, (PCRE2_SPTR)subj, n, off,
-                                 PCRE2_NO_UTF_CHECK | (fin ? 0 : PCRE2_PARTIAL_HARD),
-                                 sc->md, sc->mctx);
+            /* pcre2_jit_match skips pcre2_match's checks (the subject is
+             * valid UTF-8 by construction); the interpreter otherwise. */
+            int rc = x->jit ? pcre2_jit_match(x->re, (PCRE2_SPTR)subj, n, off,
+                                              fin ? 0 : PCRE2_PARTIAL_HARD, sc->md, sc->mctx)
+                            : pcre2_match(x->re, (PCRE2_SPTR)subj, n, off,
+                                          PCRE2_NO_UTF_CHECK | (fin ? 0 : PCRE2_PARTIAL_HARD),
+                                          sc->md, sc->mctx);
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(sc->md);
             if (rc == PCRE2_ERROR_NOMATCH) {
                 off = n;
@@ -1167,13 +1171,65 @@ static size_t min_sz(size_t a, size_t b) { return a < b ? a : b; }
 
 /* The earliest original offset that could still become part of a
  * finding (lim when nothing is pending). */
+/* A one-letter token as compact_range sees it (normalize.c single_at): one
+ * ASCII token byte, maybe followed by "!" or "|" as punctuation. */
+static int single_tok(const char *t, size_t r, size_t e)
+{
+    if ((unsigned char)t[r] >= 0x80)
+        return 0;
+    for (size_t i = r + 1; i < e; i++)
+        if (t[i] != '!' && t[i] != '|')
+            return 0;
+    return 1;
+}
+
+/* The earliest start of a compacted-view hit in t[from, to) if every
+ * token there were inside a window (whole-text compaction): a "latent"
+ * obfuscation that a window opened by later text would turn into a hit
+ * ("f u c||": three one-letter words as compaction joins them, though not
+ * as the window test counts them; a digit folded as leetspeak in "5th").
+ * NONE if none. */
+static size_t latent_hit(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, size_t from,
+                         size_t to)
+{
+    rg__vbuf sub;
+    sub_view(&st->nv, from, to, &sub);
+    if (rg__compact(&st->a, &st->ctmp, &sub, 1) || !st->ctmp.len)
+        return NONE;
+    size_t i = 0;
+    while (i < st->ctmp.len && !st->ctmp.mark[i])
+        i++;
+    if (i == st->ctmp.len)
+        return NONE; /* nothing obfuscated: no compacted hit possible */
+    scan_view(sc, st->ctmp.text, st->ctmp.len, st->ctmp.mark, RG__VIEW_COMPACT);
+    sc->nraw = 0;
+    hs_error_t err = hs_scan(s->db[RG__VIEW_COMPACT], st->ctmp.text, (unsigned)st->ctmp.len,
+                             0, sc->hs, rg__on_match, sc);
+    size_t hb = NONE;
+    if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED)
+        hb = st->nv.start[from]; /* unsure: hold the whole region */
+    for (size_t k = 0; k < sc->nraw; k++)
+        if (sc->raw[k].kind == RG__RAW_HIT)
+            hb = min_sz(hb, st->ctmp.start[sc->raw[k].start]);
+    sc->nraw = 0;
+    for (size_t k = 0; k < sc->ntouched; k++) { /* a full sc->raw: never here */
+        sc->det_max[sc->touched[k]] = 0;
+        sc->det_flag[sc->touched[k]] = 0;
+    }
+    sc->ntouched = 0;
+    sc->truncated = 0;
+    return hb;
+}
+
 /* Holds that depend on the stable normalized text only, so they are
- * computed when a word completes, not with every chunk: a phrase term of
- * the normalized or compacted view that the stable text's last words
- * begin, and a run of one-letter tokens at its end that may still be
- * spelling a word out ("f u c", "f.u."). The unfinished word after it is
- * held back whole anyway. */
-static size_t phrase_hold(rg_stream *st, const rg__snapshot *s)
+ * computed when a word completes, not with every chunk:
+ *   - a phrase term (normalized or compacted view) that the last words of
+ *     the stable text begin;
+ *   - a run of one-letter tokens at its end that may still be spelling a
+ *     word out ("f u c", "f.u."): from its first letter;
+ *   - a latent obfuscation within a window's reach of the end (latent_hit).
+ * The unfinished word after the stable text is held back whole anyway. */
+static size_t phrase_hold(rg_stream *st, rg_scratch *sc, const rg__snapshot *s)
 {
     const struct rg__sdb *d = st->sdb;
     size_t S = st->nv.len, hb = NONE;
@@ -1188,29 +1244,40 @@ static size_t phrase_hold(rg_stream *st, const rg__snapshot *s)
     }
     if (!s->db[RG__VIEW_COMPACT])
         return hb;
-    size_t i = S;
-    if (i > 0 && !rg__tok_byte((unsigned char)nt[i - 1]))
-        i--; /* the separator after the last token */
-    size_t run = NONE;
+    /* The run of one-letter tokens at the end, each one separator apart,
+     * the same separator throughout. */
+    size_t run = NONE, e = S, sep_at = NONE;
     unsigned char sep = 0;
-    while (i > 0) {
-        unsigned char c = (unsigned char)nt[i - 1];
-        if (!rg__tok_byte(c) || c >= 0x80 || (i >= 2 && rg__tok_byte((unsigned char)nt[i - 2])))
+    while (e > 0) {
+        if (!rg__tok_byte((unsigned char)nt[e - 1])) {
+            if (run != NONE) { /* between two letters of the run */
+                if (e < 2 || !rg__tok_byte((unsigned char)nt[e - 2]) ||
+                    (sep && (unsigned char)nt[e - 1] != sep))
+                    break;
+                sep = (unsigned char)nt[e - 1];
+                sep_at = e - 1;
+            } else if (e != S) {
+                break;
+            }
+            e--;
+            continue;
+        }
+        size_t r = e;
+        while (r > 0 && rg__tok_byte((unsigned char)nt[r - 1]))
+            r--;
+        if (!single_tok(nt, r, e))
             break;
-        run = i - 1;
-        if (i < 2)
-            break;
-        unsigned char sp = (unsigned char)nt[i - 2];
-        if (sep && sp != sep)
-            break;
-        sep = sp;
-        i -= 2;
+        run = r;
+        e = r;
     }
+    (void)sep_at;
     size_t cend = S;
     if (run != NONE) {
         hb = min_sz(hb, st->nv.start[run]);
         cend = run;
     }
+    size_t lfrom = tok_back(nt, cend, RG__CTX_BEFORE + d->ctok);
+    hb = min_sz(hb, latent_hit(st, sc, s, lfrom, S));
     /* Compacted as one piece: what a window would make of these tokens. */
     if (d->pre[RG__VIEW_COMPACT].slot && cend > 0) {
         size_t from = tok_back(nt, cend, d->ctok + 2);
@@ -1229,9 +1296,11 @@ static size_t phrase_hold(rg_stream *st, const rg__snapshot *s)
 }
 
 /* The earliest original offset that could still become part of a
+ * finding (lim when nothing is pending). */
+/* The earliest original offset that could still become part of a
  * finding (raw_in, the end of the complete code points, when nothing is
  * pending). */
-static size_t hold_back(rg_stream *st, const rg__snapshot *s)
+static size_t hold_back(rg_stream *st, rg_scratch *sc, const rg__snapshot *s)
 {
     const struct rg__sdb *d = st->sdb;
     size_t hb = st->raw_in; /* a code point cut by the chunk boundary */
@@ -1269,7 +1338,7 @@ static size_t hold_back(rg_stream *st, const rg__snapshot *s)
             hb = min_sz(hb, orig_at(st, RG__VIEW_RAW, q));
     }
     if (st->ps != st->nv.len) {
-        st->phold = phrase_hold(st, s);
+        st->phold = phrase_hold(st, sc, s);
         st->ps = st->nv.len;
     }
     hb = min_sz(hb, st->phold);
@@ -1331,7 +1400,8 @@ static int decide(rg_stream *st, rg_scratch *sc, const rg__snapshot *s,
 {
     clear_scratch(sc);
     size_t n = st->nset;
-    memcpy(sc->raw, st->set, n * sizeof *st->set);
+    if (n)
+        memcpy(sc->raw, st->set, n * sizeof *st->set);
     sc->nraw = n;
     for (size_t di = 0; di < s->ndets && st->truncated; di++) {
         if (st->over[di] <= 0)
@@ -1467,7 +1537,8 @@ static int keep(rg_stream *st, const rg__croute *route, const char *chunk, size_
         k = n;
     if (!sgrow(st, (void **)&st->text, &st->cap, st->len + k + 2, 1))
         return RG_E_NOMEM;
-    memcpy(st->text + st->len, chunk, k);
+    if (k)
+        memcpy(st->text + st->len, chunk, k);
     st->len += k;
     st->total += n;
     return RG_OK;
@@ -1629,7 +1700,7 @@ static int call(rg_stream *st, rg_scratch *sc, const char *chunk, size_t len,
         if (closing || st->fin)
             upto = st->lim;
         else
-            upto = hold_back(st, s);
+            upto = hold_back(st, sc, s);
         if (upto < st->rel_pos)
             upto = st->rel_pos;
         /* Unchecked bytes (past max_bytes, or after the budget ran out)

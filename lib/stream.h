@@ -63,6 +63,7 @@ typedef struct rg__rxslot {
     uint8_t nohs;       /* not in the streaming database: PCRE2 alone */
     uint8_t view;       /* RG__VIEW_RAW or RG__VIEW_NORM */
     uint8_t pairs;      /* its first two bytes are in rg__sdb.pairs */
+    uint8_t jit;        /* JIT-compiled for complete and partial matching */
 } rg__rxslot;
 
 struct rg__sdb {

@@ -689,7 +689,7 @@ int rg__sdb_build(rg__snapshot *s)
             rc = RG_E_NOMEM;
             break;
         }
-        (void)pcre2_jit_compile(x->re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD);
+        x->jit = pcre2_jit_compile(x->re, PCRE2_JIT_COMPLETE | PCRE2_JIT_PARTIAL_HARD) == 0;
         x->det = (uint32_t)i;
         x->view = cd->view == RG__VIEW_RAW ? RG__VIEW_RAW : RG__VIEW_NORM;
         x->any = !first_bytes(x->re, x->first);

@@ -85,7 +85,7 @@ fi
 if command -v node >/dev/null && gyp=$(bash "$src/scripts/build-node-addon.sh" --find 2>/dev/null); then
   app=$tmp/app/node_modules/replyguard
   mkdir -p "$app/src"
-  cp "$src"/bindings/node/{package.json,index.js,index.d.ts,binding.gyp} "$app/"
+  cp "$src"/bindings/node/{package.json,index.js,index.d.ts,stream.js,binding.gyp} "$app/"
   cp "$src/bindings/node/src/addon.c" "$app/src/"
   case $gyp in *.js) gyp="node $gyp" ;; esac
   check "node-gyp rebuild --nodedir=/usr against the installed library" \

@@ -50,6 +50,7 @@ int cli_compile_main(int argc, char **argv);
 int cli_watch_main(int argc, char **argv);
 int cli_report_main(int argc, char **argv);
 int cli_bench_main(int argc, char **argv);
+int cli_stream_main(int argc, char **argv);
 
 /* ---- messages ---------------------------------------------------------- */
 

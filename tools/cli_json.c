@@ -230,6 +230,7 @@ static const struct {
     {RG_FLAG_HITS_TRUNCATED, "hits_truncated"},
     {RG_FLAG_REDACTED, "redacted"},
     {RG_FLAG_SHADOW, "shadow"},
+    {RG_FLAG_RELEASED_UNMASKED, "released_unmasked"},
 };
 
 void cli_flag_names(cli_buf *b, unsigned flags, const char *sep)

@@ -13,6 +13,7 @@
  *   watch   reload a policy set on every change (cli_watch.c)
  *   bench   measure rg_check on a file of replies (cli_bench.c)
  *   report  HTML report from batch --audit events (cli_report.c)
+ *   stream  one reply arriving in chunks: what may be released (cli_stream.c)
  *
  * Exit status: 0 success; 1 a test case failed (test) or warnings with
  * lint --strict; 2 usage, policy or I/O error, with a message on stderr.
@@ -36,6 +37,7 @@ static const struct {
     {"watch", cli_watch_main, "reload a policy set whenever its files change"},
     {"report", cli_report_main, "build an HTML report from batch --audit events"},
     {"bench", cli_bench_main, "measure rg_check on a file of replies (speed, allocations)"},
+    {"stream", cli_stream_main, "check a reply arriving in chunks (JSON Lines): what may go out"},
 };
 
 static void usage(FILE *out)

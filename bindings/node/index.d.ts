@@ -157,6 +157,61 @@ export declare class Guard {
    * docs/OBSERVABILITY.md). Counted over every Guard sharing the engine.
    */
   metrics(): string;
+  /**
+   * Check a reply while it is generated (docs/STREAMING.md): feed it chunk
+   * by chunk and release only what is known to be safe.
+   * @throws UnknownRouteError
+   */
+  stream(options?: StreamOptions): Stream;
+  /** An async iterable of the releasable text of `tokens`. */
+  guarded(tokens: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
+          options?: StreamOptions): GuardedStream;
+}
+
+export interface StreamOptions {
+  route?: string;
+  channel?: string;
+  locale?: string;
+}
+
+/** What one `feed()` or `close()` says. */
+export interface StreamUpdate {
+  /** The verdict so far (only ever more severe; after 'block' nothing more is released). */
+  verdict: Verdict;
+  /** UTF-8 bytes from the start of the stream that may be released. */
+  safeBytes: number;
+  /** UTF-8 bytes fed so far. */
+  bytes: number;
+  /** What this call made releasable, masks in place (a Buffer when fed Buffers). */
+  text: string | Buffer;
+  /** The settled findings so far; after close(), the final result (as check() on the whole text). */
+  result: Result;
+  final: boolean;
+}
+
+export declare class Stream {
+  constructor(guard: Guard, options?: StreamOptions);
+  /** Check the next chunk (a UTF-8 sequence may be cut between Buffers). */
+  feed(chunk: string | Uint8Array): StreamUpdate;
+  /** End of the reply: the rest is checked and released unless blocked. */
+  close(): StreamUpdate;
+  readonly closed: boolean;
+  verdict: Verdict;
+  safeBytes: number;
+  /** The final result, once closed. */
+  result: Result | null;
+}
+
+export declare class GuardedStream implements AsyncIterable<string | Buffer> {
+  constructor(guard: Guard,
+              tokens: Iterable<string | Uint8Array> | AsyncIterable<string | Uint8Array>,
+              options?: StreamOptions);
+  [Symbol.asyncIterator](): AsyncIterator<string | Buffer>;
+  verdict: Verdict;
+  /** Iteration stopped because the verdict became 'block'. */
+  blocked: boolean;
+  /** The final result, once iteration ended. */
+  result: Result | null;
 }
 
 export declare class ReplyguardError extends Error {

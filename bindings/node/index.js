@@ -90,11 +90,22 @@ function addonPath() {
 const native = require(addonPath());
 native.setup(errorsByCode);
 
+/* Streaming (stream.js): guard.stream(options), guard.guarded(tokens, options). */
+const { Stream, GuardedStream } = require('./stream.js');
+native.Guard.prototype.stream = function stream(options) {
+  return new Stream(this, options);
+};
+native.Guard.prototype.guarded = function guarded(tokens, options) {
+  return new GuardedStream(this, tokens, options);
+};
+
 /** Verdicts, as the strings `check()` returns. */
 const Verdict = Object.freeze({ ALLOW: 'allow', HANDOFF: 'handoff', BLOCK: 'block' });
 
 module.exports = {
   Guard: native.Guard,
+  Stream,
+  GuardedStream,
   Verdict,
   version: native.version(),
   ReplyguardError,

@@ -1001,6 +1001,178 @@ static napi_value shared_engines(napi_env env, napi_callback_info info)
     return v;
 }
 
+/* ---- streams (docs/STREAMING.md; the JS class is in stream.js) ----------- */
+
+/* A stream lives in an external value; the Guard that opened it supplies
+ * the scratch and result of each call (so a stream is used on its Guard's
+ * thread). */
+typedef struct jstream {
+    rg_stream *st;
+    int kind;        /* 0 until the first chunk, then 1 string or 2 bytes */
+    char *text;      /* every byte fed: hit offsets to UTF-16 indices */
+    size_t len, cap;
+} jstream;
+
+static void jstream_finalize(napi_env env, void *data, void *hint)
+{
+    (void)env;
+    (void)hint;
+    jstream *js = data;
+    rg_stream_free(js->st); /* safe after the engine closed */
+    free(js->text);
+    free(js);
+}
+
+static jstream *get_jstream(napi_env env, napi_value v)
+{
+    void *p = NULL;
+    napi_valuetype t;
+    if (napi_typeof(env, v, &t) != napi_ok || t != napi_external ||
+        napi_get_value_external(env, v, &p) != napi_ok || !p) {
+        throw_type(env, "not a stream");
+        return NULL;
+    }
+    jstream *js = p;
+    if (!js->st) {
+        throw_error(env, 0, "CLOSED", "the stream is closed", NULL, NULL);
+        return NULL;
+    }
+    return js;
+}
+
+/* guard._streamOpen({route, channel, locale}) -> handle */
+static napi_value guard_stream_open(napi_env env, napi_callback_info info)
+{
+    size_t argc = 1;
+    napi_value argv[1];
+    guard *g = this_guard(env, info, &argc, argv, 1);
+    if (!g)
+        return NULL;
+    g->used = 0;
+    text_arg route = {0}, channel = {0}, locale = {0};
+    napi_valuetype type = napi_undefined;
+    if (argc >= 1)
+        CHECK_NAPI(napi_typeof(env, argv[0], &type));
+    if (type == napi_object) {
+        if (get_ident(env, g, argv[0], "route", &route) ||
+            get_ident(env, g, argv[0], "channel", &channel) ||
+            get_ident(env, g, argv[0], "locale", &locale))
+            return NULL;
+    } else if (type != napi_undefined && type != napi_null) {
+        return throw_type(env, "options must be an object");
+    }
+    rg_request req;
+    memset(&req, 0, sizeof req);
+    req.route = text_ptr(g, &route);
+    req.channel = text_ptr(g, &channel);
+    req.locale = text_ptr(g, &locale);
+    jstream *js = calloc(1, sizeof *js);
+    if (!js) {
+        napi_throw_error(env, "RG_E_NOMEM", "out of memory");
+        return NULL;
+    }
+    int rc = rg_stream_open(g->se->engine, &req, &js->st);
+    if (rc != RG_OK) {
+        free(js);
+        char what[256];
+        snprintf(what, sizeof what, "cannot open a stream on route '%s'",
+                 req.route ? req.route : "default");
+        throw_error(env, rc, NULL, what, NULL, NULL);
+        return NULL;
+    }
+    napi_value h;
+    if (napi_create_external(env, js, jstream_finalize, NULL, &h) != napi_ok) {
+        rg_stream_free(js->st);
+        free(js);
+        return NULL;
+    }
+    return h;
+}
+
+/* One call: feed (chunk given) or close. Returns {verdict, safeBytes,
+ * bytes, text, result, final}. */
+static napi_value stream_call(napi_env env, napi_callback_info info, int closing)
+{
+    size_t argc = 2;
+    napi_value argv[2];
+    guard *g = this_guard(env, info, &argc, argv, 1);
+    if (!g)
+        return NULL;
+    if (argc < (closing ? 1u : 2u))
+        return throw_type(env, closing ? "a stream handle is needed"
+                                       : "chunk must be a string or a Buffer");
+    jstream *js = get_jstream(env, argv[0]);
+    if (!js)
+        return NULL;
+    int rc;
+    if (closing) {
+        rc = rg_stream_close(js->st, g->scratch, g->result);
+    } else {
+        g->used = 0;
+        text_arg chunk = {0};
+        if (get_text(env, g, argv[1], "chunk", &chunk))
+            return NULL;
+        int kind = chunk.kind == 1 ? 1 : 2;
+        if (js->kind && js->kind != kind)
+            return throw_type(env, "feed one stream either strings or Buffers, not both");
+        js->kind = kind;
+        const char *p = text_ptr(g, &chunk);
+        if (js->len + chunk.len + 1 > js->cap) {
+            size_t cap = js->cap ? js->cap : 256;
+            while (cap < js->len + chunk.len + 1)
+                cap *= 2;
+            char *t = realloc(js->text, cap);
+            if (!t) {
+                napi_throw_error(env, "RG_E_NOMEM", "out of memory");
+                return NULL;
+            }
+            js->text = t;
+            js->cap = cap;
+        }
+        memcpy(js->text + js->len, p, chunk.len);
+        js->len += chunk.len;
+        rc = rg_stream_feed(js->st, g->scratch, p, chunk.len, g->result);
+    }
+    int as_string = js->kind != 2;
+    napi_value o, res, v;
+    res = make_result(env, g, g->result, js->text ? js->text : "", js->len, as_string);
+    if (!res)
+        return NULL;
+    CHECK_NAPI(napi_create_object(env, &o));
+    CHECK_VAL(set_str(env, o, "verdict", rg_verdict_name(rg_result_verdict(g->result))));
+    CHECK_VAL(set_num(env, o, "safeBytes", (double)rg_stream_safe_bytes(js->st)));
+    CHECK_VAL(set_num(env, o, "bytes", (double)rg_stream_bytes(js->st)));
+    size_t tl = 0;
+    const char *text = rg_stream_release(js->st, &tl);
+    if (as_string)
+        CHECK_NAPI(napi_create_string_utf8(env, text ? text : "", tl, &v));
+    else
+        CHECK_NAPI(napi_create_buffer_copy(env, tl, text ? text : "", NULL, &v));
+    CHECK_NAPI(napi_set_named_property(env, o, "text", v));
+    CHECK_NAPI(napi_set_named_property(env, o, "result", res));
+    CHECK_VAL(set_bool(env, o, "final", closing));
+    if (closing) {
+        rg_stream_free(js->st);
+        js->st = NULL;
+    }
+    if (rc != RG_OK) {
+        throw_error(env, rc, NULL, closing ? "closing the stream failed" : "feeding the stream failed",
+                    NULL, res);
+        return NULL;
+    }
+    return o;
+}
+
+static napi_value guard_stream_feed(napi_env env, napi_callback_info info)
+{
+    return stream_call(env, info, 0);
+}
+
+static napi_value guard_stream_close(napi_env env, napi_callback_info info)
+{
+    return stream_call(env, info, 1);
+}
+
 static napi_value init(napi_env env, napi_value exports)
 {
     addon_env *ae = calloc(1, sizeof *ae);
@@ -1017,6 +1189,9 @@ static napi_value init(napi_env env, napi_value exports)
         {"info", NULL, NULL, guard_info, NULL, NULL, napi_configurable, NULL},
         {"routes", NULL, NULL, guard_routes, NULL, NULL, napi_configurable, NULL},
         {"metrics", NULL, guard_metrics, NULL, NULL, NULL, napi_default_method, NULL},
+        {"_streamOpen", NULL, guard_stream_open, NULL, NULL, NULL, napi_default_method, NULL},
+        {"_streamFeed", NULL, guard_stream_feed, NULL, NULL, NULL, napi_default_method, NULL},
+        {"_streamClose", NULL, guard_stream_close, NULL, NULL, NULL, napi_default_method, NULL},
     };
     napi_value cls, fn;
     CHECK_NAPI(napi_define_class(env, "Guard", NAPI_AUTO_LENGTH, guard_new, NULL,

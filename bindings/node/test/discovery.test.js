@@ -11,6 +11,7 @@ const { spawnSync } = require('child_process');
 const ADDON = process.env.REPLYGUARD_NODE_ADDON ||
   path.resolve(__dirname, '..', '..', '..', 'build', 'bindings', 'node', 'replyguard.node');
 const INDEX = path.resolve(__dirname, '..', 'index.js');
+const STREAM = path.resolve(__dirname, '..', 'stream.js');
 
 function layout(t, files) {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'rg-node-disc-'));
@@ -34,6 +35,7 @@ test('a source checkout uses build/bindings/node', (t) => {
   const root = layout(t, {
     'include/replyguard.h': null,
     'bindings/node/index.js': INDEX,
+    'bindings/node/stream.js': STREAM,
     'build/bindings/node/replyguard.node': ADDON,
   });
   const r = load(path.join(root, 'bindings', 'node'));
@@ -44,6 +46,7 @@ test('a source checkout uses build/bindings/node', (t) => {
 test('an installed package uses build/Release', (t) => {
   const root = layout(t, {
     'node_modules/replyguard/index.js': INDEX,
+    'node_modules/replyguard/stream.js': STREAM,
     'node_modules/replyguard/build/Release/replyguard.node': ADDON,
   });
   const r = load(path.join(root, 'node_modules', 'replyguard'));
@@ -51,7 +54,10 @@ test('an installed package uses build/Release', (t) => {
 });
 
 test('no addon: a clear MODULE_NOT_FOUND error listing the places tried', (t) => {
-  const root = layout(t, { 'node_modules/replyguard/index.js': INDEX });
+  const root = layout(t, {
+    'node_modules/replyguard/index.js': INDEX,
+    'node_modules/replyguard/stream.js': STREAM,
+  });
   const r = load(path.join(root, 'node_modules', 'replyguard'));
   assert.notEqual(r.status, 0);
   assert.match(r.stderr, /native addon not found/);

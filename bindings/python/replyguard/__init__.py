@@ -19,6 +19,7 @@ from . import _lib
 from ._guard import Guard
 from ._lib import LibraryNotFoundError
 from ._types import Diagnostic, Flag, Hit, PolicyInfo, Reason, Result, Verdict
+from .stream import GuardedStream, Stream, StreamUpdate
 from .errors import (BundleError, BusyError, EngineError, GuardClosedError,
                      InvalidArgumentError, OutOfMemoryError, OutOfRangeError,
                      PatternCompileError, PolicyError, PolicyIOError,
@@ -28,6 +29,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Guard", "Result", "Verdict", "Flag", "Hit", "Reason", "PolicyInfo",
+    "Stream", "StreamUpdate", "GuardedStream",
     "Diagnostic", "ReplyguardError", "InvalidArgumentError",
     "OutOfMemoryError", "PolicyIOError", "PolicyError", "PatternCompileError",
     "UnknownRouteError", "EngineError", "ScratchMismatchError", "BusyError",

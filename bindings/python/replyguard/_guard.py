@@ -6,7 +6,7 @@ import os
 import threading
 import weakref
 from ctypes import byref, c_size_t, c_void_p, create_string_buffer, string_at
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Union
 
 from . import _lib
 from ._lib import (POINTER, rg_diag, rg_engine_info, rg_engine_options,
@@ -14,6 +14,9 @@ from ._lib import (POINTER, rg_diag, rg_engine_info, rg_engine_options,
 from ._types import (FLAG_BITS, VERDICTS, Diagnostic, Flag, Hit, PolicyInfo,
                      Reason, Result)
 from .errors import GuardClosedError, ReplyguardError, error_class
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .stream import GuardedStream, Stream
 
 Text = Union[str, bytes]
 PathLike = Union[str, bytes, "os.PathLike[str]"]
@@ -447,6 +450,22 @@ class Guard:
             verdict, hits, categories, reasons, redacted,
             lib.rg_result_elapsed_ns(res), policy, route, flags,
             VERDICTS[lib.rg_result_shadow_verdict(res)] if bits & 0x80 else verdict)
+
+    # -- streaming --------------------------------------------------------
+
+    def stream(self, route: str = "default", **kwargs: Any) -> "Stream":
+        """Check a reply while it is generated: feed it chunk by chunk and
+        release only what is known to be safe (:class:`replyguard.Stream`;
+        keyword arguments: channel, locale, labels)."""
+        from .stream import Stream
+        return Stream(self, route, **kwargs)
+
+    def guarded(self, tokens: Any, route: str = "default", **kwargs: Any) -> "GuardedStream":
+        """An async iterator of the releasable text of ``tokens`` (an
+        iterable or async iterable of str or bytes):
+        :class:`replyguard.GuardedStream`."""
+        from .stream import GuardedStream
+        return GuardedStream(self, tokens, route, **kwargs)
 
     # -- reload and introspection -------------------------------------------
 

@@ -38,6 +38,17 @@ class ExamplesTest(unittest.TestCase):
         self.assertTrue(p.stdout.startswith("block "), p.stdout)
         self.assertNotIn(CARD, p.stdout)
 
+    def test_voice_stream(self) -> None:
+        p = run("examples/python/voice_stream.py", str(SHIPPED))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        out = p.stdout
+        # The card is spoken masked, never as digits; the slur never goes out.
+        self.assertNotIn("4111", out)
+        self.assertIn("[card number] on your account", out)
+        self.assertIn("stopped: block (toxicity.hate)", out)
+        self.assertIn("the customer heard: 'I understand. Those people are '", out)
+        self.assertNotIn("abeed", out)
+
     def test_import_from_the_source_tree(self) -> None:
         # As the README says: PYTHONPATH=bindings/python python3 -c 'import replyguard'
         p = run("-c", "import replyguard; print(replyguard.__version__)")
