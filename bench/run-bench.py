@@ -201,6 +201,13 @@ def main():
                   "--threads", "2", "--json", short], k)
     results["threads"] = {"1": t1, "2": t2,
                           "scaling": t2["checks_per_s"] / t1["checks_per_s"]}
+    # Streaming (docs/STREAMING.md): per-feed latency of 16-byte chunks and
+    # the bytes a stream holds back, on the short corpus.
+    sexe = os.path.join(build, "bench", "rg-bench-stream")
+    if os.access(sexe, os.X_OK):
+        print("== streaming (16-byte chunks, short)")
+        results["stream"] = run_json([sexe, "-p", args.policies, "-r", args.route, "-c", "16",
+                                      "-n", "5000" if args.quick else "20000", short])
     results["loadavg_end"] = os.getloadavg()
     results["wall_seconds"] = time.time() - t_start
 
@@ -371,6 +378,15 @@ def table(R):
         % (n, X["replyguard"]["flags"]["budget_exceeded"], X["replyguard"]["flags"]["invalid_utf8"],
            X["replyguard"]["flags"]["hits_truncated"], X["replyguard"]["flags"]["redacted"])
         for n, X in C.items()))
+    st = R.get("stream")
+    if st:
+        L.append("streaming, 16-byte chunks (%d replies, %d feeds): feed p50 %s µs, p90 %s µs, "
+                 "p99 %s µs; close p50 %s µs; held back %.2f B on average, %.2f B beyond the "
+                 "unfinished word; a whole stream %.1fx one rg_check"
+                 % (st["replies"], st["feeds"], us(st["feed_ns"]["p50"]), us(st["feed_ns"]["p90"]),
+                    us(st["feed_ns"]["p99"]), us(st["close_ns"]["p50"]),
+                    st["held_back_bytes_avg"], st["extra_held_back_bytes_avg"],
+                    st["stream_vs_check"]))
     return "\n".join(L)
 
 
