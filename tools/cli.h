@@ -123,6 +123,8 @@ void cli_json_num(cli_buf *b, double v);
 /* A batch-input id (string, integer, real) or null. */
 void cli_json_id(cli_buf *b, const json_t *id);
 
+/* The hits of r as a JSON array. */
+void cli_json_hits(cli_buf *b, const rg_result *r);
 /* The batch output object for one checked reply (no trailing newline).
  * id may be NULL (→ null). error, if set, is added as "error" (an engine
  * error whose fail-safe verdict is still reported). */

@@ -246,6 +246,28 @@ void cli_flag_names(cli_buf *b, unsigned flags, const char *sep)
     }
 }
 
+/* The hits of a result as a JSON array (offsets in the checked text). */
+void cli_json_hits(cli_buf *b, const rg_result *r)
+{
+    cli_buf_putc(b, '[');
+    size_t n = rg_result_hit_count(r);
+    for (size_t i = 0; i < n; i++) {
+        const rg_hit *h = rg_result_hit(r, i);
+        if (i)
+            cli_buf_putc(b, ',');
+        cli_buf_puts(b, "{\"detector\":");
+        cli_json_cstr(b, h->detector);
+        cli_buf_puts(b, ",\"category\":");
+        cli_json_cstr(b, h->category);
+        cli_buf_printf(b, ",\"start\":%zu,\"end\":%zu,\"score\":", h->start, h->end);
+        cli_json_num(b, h->score);
+        if (h->shadow)
+            cli_buf_puts(b, ",\"shadow\":true");
+        cli_buf_putc(b, '}');
+    }
+    cli_buf_putc(b, ']');
+}
+
 void cli_json_result(cli_buf *b, const json_t *id, const rg_result *r,
                      const char *error)
 {
@@ -267,25 +289,10 @@ void cli_json_result(cli_buf *b, const json_t *id, const rg_result *r,
         cli_json_num(b, c->score);
     }
 
-    cli_buf_puts(b, "},\"hits\":[");
-    n = rg_result_hit_count(r);
-    for (size_t i = 0; i < n; i++) {
-        const rg_hit *h = rg_result_hit(r, i);
-        if (i)
-            cli_buf_putc(b, ',');
-        cli_buf_puts(b, "{\"detector\":");
-        cli_json_cstr(b, h->detector);
-        cli_buf_puts(b, ",\"category\":");
-        cli_json_cstr(b, h->category);
-        cli_buf_printf(b, ",\"start\":%zu,\"end\":%zu,\"score\":", h->start,
-                       h->end);
-        cli_json_num(b, h->score);
-        if (h->shadow)
-            cli_buf_puts(b, ",\"shadow\":true");
-        cli_buf_putc(b, '}');
-    }
+    cli_buf_puts(b, "},\"hits\":");
+    cli_json_hits(b, r);
 
-    cli_buf_puts(b, "],\"reasons\":[");
+    cli_buf_puts(b, ",\"reasons\":[");
     n = rg_result_reason_count(r);
     for (size_t i = 0; i < n; i++) {
         const rg_reason *x = rg_result_reason(r, i);

@@ -73,22 +73,9 @@ static void emit(sstate *s, int rc, int final)
     cli_buf_printf(b, ",\"safe_bytes\":%zu,\"bytes\":%zu,\"text\":",
                    rg_stream_safe_bytes(s->stream), rg_stream_bytes(s->stream));
     cli_json_str(b, text, tl);
-    cli_buf_puts(b, ",\"hits\":[");
-    for (size_t i = 0; i < rg_result_hit_count(r); i++) {
-        const rg_hit *h = rg_result_hit(r, i);
-        if (i)
-            cli_buf_putc(b, ',');
-        cli_buf_puts(b, "{\"detector\":");
-        cli_json_cstr(b, h->detector);
-        cli_buf_puts(b, ",\"category\":");
-        cli_json_cstr(b, h->category);
-        cli_buf_printf(b, ",\"start\":%zu,\"end\":%zu,\"score\":", h->start, h->end);
-        cli_json_num(b, h->score);
-        if (h->shadow)
-            cli_buf_puts(b, ",\"shadow\":true");
-        cli_buf_putc(b, '}');
-    }
-    cli_buf_puts(b, "],\"flags\":[");
+    cli_buf_puts(b, ",\"hits\":");
+    cli_json_hits(b, r);
+    cli_buf_puts(b, ",\"flags\":[");
     cli_buf tmp = {0};
     cli_flag_names(&tmp, rg_result_flags(r), "\",\"");
     if (tmp.len) {

@@ -177,7 +177,13 @@ test('shipped policies', () => {
   const g = new Guard(SHIPPED);
   try {
     assert.ok(g.routes.includes('refunds'));
-    const r = g.check(`Your card ${CARD} is on file.`, { route: 'refunds' });
+    // A check preempted past the shipped 2 ms budget on a busy host gets the
+    // fail-safe (flagged): retried, as tests/test_golden.c does.
+    let r;
+    for (let i = 0; i < 5; i++) {
+      r = g.check(`Your card ${CARD} is on file.`, { route: 'refunds' });
+      if (!r.flags.includes('budget_exceeded')) break;
+    }
     assert.equal(r.verdict, 'block');
     assert.ok(!String(r.redacted).includes(CARD));
   } finally {

@@ -163,7 +163,12 @@ class GuardTest(unittest.TestCase):
     def test_shipped_policies(self) -> None:
         with Guard(SHIPPED) as g:
             self.assertIn("refunds", g.routes)
-            r = g.check(f"Your card {CARD} is on file.", route="refunds")
+            # A check preempted past the shipped 2 ms budget on a busy host
+            # gets the fail-safe (flagged): retried, as tests/test_golden.c does.
+            for _ in range(5):
+                r = g.check(f"Your card {CARD} is on file.", route="refunds")
+                if Flag.BUDGET_EXCEEDED not in r.flags:
+                    break
             self.assertEqual(r.verdict, Verdict.BLOCK)
             self.assertNotIn(CARD, r.redacted or "")
 
