@@ -39,6 +39,18 @@ function request(port, method, url, body) {
 async function exercise(port) {
   let n = 0;
   const call = async (...args) => { n++; return request(port, ...args); };
+  // The shipped routes have a 2 ms budget: on a busy host a check can be
+  // preempted past it and get the fail-safe verdict, flagged
+  // budget_exceeded. The server reports that honestly; for the fixed
+  // expectations below, such an answer is asked again (5 tries).
+  const check = async (body) => {
+    let r;
+    for (let i = 0; i < 5; i++) {
+      r = await call('POST', '/check', body);
+      if (!(r.body.flags || []).includes('budget_exceeded')) break;
+    }
+    return r;
+  };
 
   let r = await call('GET', '/healthz');
   assert.equal(r.status, 200);
@@ -46,15 +58,15 @@ async function exercise(port) {
   console.log(`healthz: policy ${r.body.policy.version}, routes ${r.body.routes.join(', ')}`);
 
   const reply = 'Your table for two is booked for 7 pm.';
-  r = await call('POST', '/check', { reply });
+  r = await check({ reply });
   assert.deepEqual([r.status, r.body.verdict, r.body.send], [200, 'allow', reply]);
   console.log(`allow:   "${reply}" -> sent as is`);
 
-  r = await call('POST', '/check', { reply: `Refunded to card ${CARD}.`, route: 'refunds' });
+  r = await check({ reply: `Refunded to card ${CARD}.`, route: 'refunds' });
   assert.deepEqual([r.status, r.body.verdict, r.body.send], [200, 'block', null]);
   console.log(`block:   a card number on route refunds -> ${r.body.reasons.map((x) => `${x.category} ${x.action}`).join(', ')}`);
 
-  r = await call('POST', '/check', { reply: `Saved card ${CARD} for next time.` });
+  r = await check({ reply: `Saved card ${CARD} for next time.` });
   assert.equal(r.status, 200);
   assert.equal(r.body.verdict, 'allow');
   assert.ok(!r.body.send.includes(CARD) && r.body.flags.includes('redacted'));
@@ -81,8 +93,12 @@ async function exercise(port) {
   const answers = await Promise.all(Array.from({ length: burst }, (_, i) =>
     call('POST', '/check', { reply: `Order ${i} ships tomorrow.`, history: ['Hi!'] })));
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
-  assert.ok(answers.every((a) => a.status === 200 && a.body.verdict === 'allow'));
-  console.log(`burst:   ${burst} checks over 8 connections, all allowed (${Math.round(burst / secs)} requests/s)`);
+  // Every answer is allow, or a fail-safe that says so (never a silent one).
+  assert.ok(answers.every((a) => a.status === 200 && (a.body.verdict === 'allow'
+    || (a.body.flags.includes('budget_exceeded') && a.body.send === null))));
+  const failsafe = answers.filter((a) => a.body.verdict !== 'allow').length;
+  console.log(`burst:   ${burst} checks over 8 connections, ${burst - failsafe} allowed`
+    + `${failsafe ? `, ${failsafe} over budget (fail-safe)` : ''} (${Math.round(burst / secs)} requests/s)`);
   return n;
 }
 
