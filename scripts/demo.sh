@@ -116,5 +116,22 @@ if [ -d "$policies/tests" ]; then
   fi
 fi
 
-printf '\n%sMore: replyguard --help, docs/CLI.md, docs/POLICY_FORMAT.md%s\n' \
+section "5. A reply streamed token by token (replyguard stream)"
+echo "A voice agent speaks while the model writes: only the first safe_bytes bytes may be said."
+echo "The card number is cut across tokens; it is held back until complete, then released masked."
+chunks='{"chunk": "Sure, the card "}
+{"chunk": "41"}
+{"chunk": "11 1111 11"}
+{"chunk": "11 1111 is on"}
+{"chunk": " your account."}
+{"end": true}'
+show "printf '%s\\n' '{\"chunk\": \"Sure, the card \"}' ... | replyguard stream -r default"
+printf '%s\n' "$chunks" | "$cli" stream -p "$policies" -r default | python3 -c '
+import json, sys
+for line in sys.stdin:
+    o = json.loads(line)
+    print("  %-7s safe %2d of %2d bytes  release %r" % (o["verdict"], o["safe_bytes"], o["bytes"], o["text"]))
+'
+
+printf '\n%sMore: replyguard --help, docs/CLI.md, docs/STREAMING.md, docs/POLICY_FORMAT.md%s\n' \
   "$bold" "$off"
