@@ -4,6 +4,7 @@
  * resolved (inheritance flattened, thresholds looked up per category) so
  * that a check does no lookups by name. */
 #include "snapshot.h"
+#include "conv.h"
 #include "cache.h"
 #include "alloc.h"
 #include "normalize.h"
@@ -450,6 +451,7 @@ static int build_detectors(builder *b)
         cd->score = det->score;
         cd->validate = det->validate;
         cd->shadow = det->shadow;
+        cd->scope = (uint8_t)(det->scope ? det->scope : RG__SCOPE_REPLY);
         s->has_shadow |= det->shadow;
         if (det->kind == RG__KIND_WORDS) {
             compile_words(b, (uint32_t)i, det, det->view);
@@ -495,6 +497,10 @@ static int build_detectors(builder *b)
             }
         }
     }
+    /* Every pattern (terms, allow and context words) scans the texts of
+     * its detector (`scan:`, conv.h). */
+    for (size_t i = 0; i < s->npats; i++)
+        s->pats[i].scope = s->dets[s->pats[i].det].scope;
     return b->oom ? -1 : 0;
 }
 
@@ -714,6 +720,9 @@ int rg__snapshot_compile_ex(const rg_allocator *a, const rg__policy *p,
         s->nroutes = r + 1;
     }
     qsort(s->routes, s->nroutes, sizeof *s->routes, cmp_route);
+    rc = rg__conv_compile(s, p);
+    if (rc)
+        goto done;
     /* Declared categories, for rg_engine_category (p->cats is sorted). */
     if (p->ncats) {
         s->declared = rg__calloc(b.a, p->ncats, sizeof *s->declared);
@@ -769,6 +778,7 @@ void rg__snapshot_free(rg__snapshot *s)
         rg__free(&a, s->hx[v].ids);
     }
     rg__sdb_free(atomic_load(&s->sdb));
+    rg__conv_free(&a, s->conv);
     hs_free_scratch(s->proto);
     for (size_t i = 0; i < s->ndets; i++) {
         pcre2_code_free(s->dets[i].re);

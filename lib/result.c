@@ -36,6 +36,7 @@ void rg_result_free(rg_result *r)
     rg__free(&a, r->arena);
     rg__free(&a, r->redacted);
     rg__free(&a, r->sarena);
+    rg__free(&a, r->excerpt);
     rg__free(&a, r);
 }
 
@@ -56,6 +57,10 @@ void rg__result_reset(rg_result *r)
     r->version[0] = '\0';
     r->hash[0] = '\0';
     r->has_shadow = 0;
+    r->turn = 1;
+    r->channel[0] = r->locale[0] = '\0';
+    r->has_excerpt = 0;
+    r->excerpt_len = 0;
 }
 
 rg_verdict rg_result_verdict(const rg_result *r) { return r ? r->verdict : RG_HANDOFF; }
