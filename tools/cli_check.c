@@ -93,10 +93,20 @@ static void print_human(const rg_result *r, const char *reply, size_t len,
         for (size_t i = 0; i < nh; i++) {
             const rg_hit *h = rg_result_hit(r, i);
             char span[48];
-            snprintf(span, sizeof span, "[%zu,%zu)", h->start, h->end);
+            if (h->source == RG_SOURCE_USER)
+                snprintf(span, sizeof span, "user[%zu,%zu)", h->start, h->end);
+            else if (h->source == RG_SOURCE_CONVERSATION)
+                snprintf(span, sizeof span, "conversation");
+            else
+                snprintf(span, sizeof span, "[%zu,%zu)", h->start, h->end);
             cli_buf_printf(&b, "  %-*s  %-*s  %-11s  %.2f  ", wd, h->detector,
                            wc, h->category, span, h->score);
-            cli_show_span(&b, reply, len, h->start, h->end, SPAN_SHOW_MAX);
+            if (h->source == RG_SOURCE_REPLY)
+                cli_show_span(&b, reply, len, h->start, h->end, SPAN_SHOW_MAX);
+            else if (h->source == RG_SOURCE_USER)
+                cli_buf_puts(&b, "(in the user message)");
+            else
+                cli_buf_puts(&b, "(not in the draft)");
             if (h->shadow) /* mode: shadow — reported, never decides */
                 cli_buf_puts(&b, "  [shadow]");
             cli_buf_putc(&b, '\n');
