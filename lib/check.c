@@ -915,7 +915,11 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
             goto out;
         }
     }
-    status = rg__decide(sc, s, route, reply, req->reply_len, oversize, 1, result);
+    /* `overrides:` by channel and locale: the same route with other
+     * thresholds (conv.h); the route itself when it has none. */
+    rg__croute vroute;
+    status = rg__decide(sc, s, rg__conv_route(s, route, req, &vroute), reply,
+                        req->reply_len, oversize, 1, result);
     if (status != RG_OK)
         status = fail(result, route->on_error, status);
     else

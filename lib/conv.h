@@ -49,6 +49,14 @@ typedef struct rg__mask {
     rg__loc loc;
 } rg__mask;
 
+/* One `overrides:` item: a pseudo-route (name "R[channel=voice]") whose
+ * rules beat the route's own when its condition holds. */
+typedef struct rg__moverride {
+    int channel;               /* RG__WCH_*, 0 any */
+    char *lang;                /* or NULL: any */
+    rg__route route;           /* name and rules only */
+} rg__moverride;
+
 typedef struct rg__mconv {
     int has_loop;
     int has_history, has_similarity, has_repeats, has_repeat_ask, has_asks;
@@ -62,6 +70,8 @@ typedef struct rg__mconv {
     rg__mrequire *req;
     size_t nreq;
     rg__loc loop_loc, require_loc;
+    rg__moverride *ovr;
+    size_t novr;
 } rg__mconv;
 
 void rg__conv_model_free(const rg_allocator *a, rg__mconv *c);
@@ -90,7 +100,18 @@ typedef struct rg__cask {
     uint32_t nany;
 } rg__cask;
 
+/* Channel x language variants of a route's thresholds (`overrides:`):
+ * vidx[ch * (nlang + 1) + l] indexes tables (0xFF: the route's own),
+ * ch an RG__WCH_* (0: any other or none), l an index in lang (nlang:
+ * any other or none). */
+#define RG__MAX_OVR_LANGS 4
+struct rg__cthr;
 typedef struct rg__rconv {
+    uint8_t nlang;
+    char lang[RG__MAX_OVR_LANGS][8];
+    uint8_t vidx[5 * (RG__MAX_OVR_LANGS + 1)];
+    struct rg__cthr **tables;  /* each ncats long */
+    uint32_t ntables;
     uint8_t loop_on;
     uint32_t history, repeats, repeat_ask;
     double similarity;
@@ -135,6 +156,7 @@ typedef struct rg__convhit {
 #define RG__HISTORY_MAX 16      /* history replies looked at, at most */
 #define RG__HISTORY_BYTES 4096  /* of each history reply */
 #define RG__EXCERPT_BYTES 200   /* of the draft in the handoff context */
+#define RG__EXCERPT_CAP 2048    /* the excerpt with its masks, at most */
 
 typedef struct rg__convscratch {
     rg__convhit hits[RG__MAX_CONVHITS];
@@ -161,6 +183,12 @@ int rg__conv_eval(struct rg_scratch *sc, const struct rg__snapshot *s,
 /* check.c: PCRE2 spans of detector di in the scratch's current view. */
 int rg__extract_spans(struct rg_scratch *sc, const struct rg__snapshot *s,
                       uint32_t di);
+/* The route as this request's channel and locale see it: `route`
+ * itself, or *tmp (a copy with the override thresholds). */
+const struct rg__croute *rg__conv_route(const struct rg__snapshot *s,
+                                        const struct rg__croute *route,
+                                        const rg_request *req,
+                                        struct rg__croute *tmp);
 /* handoff.c: the conversation part of the result (turn, channel, locale,
  * the redacted excerpt when the verdict is handoff). */
 void rg__conv_result(struct rg_scratch *sc, const rg_request *req,

@@ -202,6 +202,9 @@ void rg__conv_free(const rg_allocator *a, rg__sconv *c)
         for (uint32_t i = 0; i < rc->nreq; i++)
             free_phr(a, rc->req[i].any, rc->req[i].nany);
         rg__free(a, rc->req);
+        for (uint32_t i = 0; i < rc->ntables; i++)
+            rg__free(a, rc->tables[i]);
+        rg__free(a, rc->tables);
     }
     rg__free(a, c->routes);
     rg__free(a, c);
@@ -246,7 +249,50 @@ void rg__conv_encode(rg__wbuf *w, const rg__snapshot *s)
             rg__w_str(w, q->lang);
             put_phr(w, q->any, q->nany);
         }
+        rg__w_u8(w, rc->nlang);
+        for (unsigned l = 0; l < rc->nlang; l++)
+            rg__w_str(w, rc->lang[l]);
+        rg__w_bytes(w, rc->vidx, sizeof rc->vidx);
+        rg__w_u32(w, rc->ntables);
+        for (uint32_t t = 0; t < rc->ntables; t++)
+            for (size_t ci = 0; ci < s->ncats; ci++) {
+                const rg__cthr *th = &rc->tables[t][ci];
+                for (int f = 0; f < RG__F_COUNT; f++) {
+                    rg__w_f64(w, th->v[f]);
+                    rg__w_str(w, th->key[f]);
+                    rg__w_str(w, th->from[f]);
+                }
+                rg__w_str(w, th->mask);
+            }
     }
+}
+
+/* A string owned by the snapshot (its `owned` list), or NULL. */
+static const char *own(rg__rbuf *r, rg__snapshot *s, int nullable, int *oom)
+{
+    size_t n;
+    const char *p = rg__r_str(r, &n);
+    if (!p) {
+        if (!nullable)
+            r->bad = 1;
+        return NULL;
+    }
+    if (memchr(p, '\0', n)) {
+        r->bad = 1;
+        return NULL;
+    }
+    for (size_t i = 0; i < s->nowned; i++)
+        if (strlen(s->owned[i]) == n && memcmp(s->owned[i], p, n) == 0)
+            return s->owned[i];
+    char *c = rg__strndup(&s->a, p, n);
+    if (!c || rg__grow(&s->a, (void **)&s->owned, &s->capowned, s->nowned + 1,
+                       sizeof *s->owned)) {
+        rg__free(&s->a, c);
+        *oom = 1;
+        return NULL;
+    }
+    s->owned[s->nowned++] = c;
+    return c;
 }
 
 /* A count that the rest of the buffer could hold (min_bytes per item). */
@@ -345,6 +391,101 @@ int rg__conv_decode(rg__rbuf *r, rg__snapshot *s)
             if (get_phr(r, a, &q->any, &q->nany))
                 return RG_E_NOMEM;
         }
+        rc->nlang = rg__r_u8(r);
+        if (rc->nlang > RG__MAX_OVR_LANGS) {
+            r->bad = 1;
+            break;
+        }
+        for (unsigned l = 0; l < rc->nlang && !r->bad; l++) {
+            size_t ln;
+            const char *lang = rg__r_str(r, &ln);
+            if (!lang || ln == 0 || ln >= sizeof rc->lang[l] || memchr(lang, '\0', ln))
+                r->bad = 1;
+            else
+                memcpy(rc->lang[l], lang, ln);
+        }
+        const uint8_t *vi = rg__r_bytes(r, sizeof rc->vidx);
+        if (vi)
+            memcpy(rc->vidx, vi, sizeof rc->vidx);
+        uint32_t nt = count(r, s->ncats * 8);
+        if (nt > 5 * (RG__MAX_OVR_LANGS + 1))
+            r->bad = 1;
+        for (size_t k = 0; k < sizeof rc->vidx && !r->bad; k++)
+            if (rc->vidx[k] != 0xFF && rc->vidx[k] >= nt)
+                r->bad = 1;
+        if (r->bad)
+            break;
+        rc->tables = rg__calloc(a, nt ? nt : 1, sizeof *rc->tables);
+        if (!rc->tables)
+            return RG_E_NOMEM;
+        int oom = 0;
+        for (uint32_t t = 0; t < nt && !r->bad; t++) {
+            rc->tables[t] = rg__calloc(a, s->ncats ? s->ncats : 1, sizeof **rc->tables);
+            if (!rc->tables[t])
+                return RG_E_NOMEM;
+            rc->ntables = t + 1;
+            for (size_t ci = 0; ci < s->ncats && !r->bad && !oom; ci++) {
+                rg__cthr *th = &rc->tables[t][ci];
+                for (int f = 0; f < RG__F_COUNT; f++) {
+                    th->v[f] = rg__r_f64(r);
+                    th->key[f] = own(r, s, 1, &oom);
+                    th->from[f] = own(r, s, 1, &oom);
+                    if (!(th->v[f] >= 0 && th->v[f] <= RG__OFF))
+                        r->bad = 1;
+                }
+                th->mask = own(r, s, 0, &oom);
+            }
+        }
+        if (oom)
+            return RG_E_NOMEM;
     }
     return RG_OK;
+}
+
+/* ---- overrides at check time --------------------------------------- */
+
+static unsigned channel_ix(const char *ch)
+{
+    static const char *const names[] = {"chat", "voice", "sms", "email"};
+    if (ch)
+        for (unsigned i = 0; i < 4; i++)
+            if (!strcmp(ch, names[i]))
+                return i + 1;
+    return 0;
+}
+
+/* "es" matches es, es-MX, es_ES (case-insensitively). */
+static int lang_matches(const char *loc, const char *lang)
+{
+    size_t i = 0;
+    for (; lang[i]; i++) {
+        char c = loc[i];
+        if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        if (c != lang[i])
+            return 0;
+    }
+    return loc[i] == '\0' || loc[i] == '-' || loc[i] == '_';
+}
+
+const rg__croute *rg__conv_route(const rg__snapshot *s, const rg__croute *route,
+                                 const rg_request *req, rg__croute *tmp)
+{
+    const rg__sconv *c = s->conv;
+    size_t ri = (size_t)(route - s->routes);
+    if (!c || ri >= c->nroutes || !c->routes[ri].ntables)
+        return route;
+    const rg__rconv *rc = &c->routes[ri];
+    unsigned l = rc->nlang;
+    for (unsigned i = 0; req->locale && i < rc->nlang; i++)
+        if (lang_matches(req->locale, rc->lang[i])) {
+            l = i;
+            break;
+        }
+    uint8_t t = rc->vidx[channel_ix(req->channel) * (rc->nlang + 1u) + l];
+    if (t == 0xFF)
+        return route;
+    *tmp = *route;
+    tmp->thr = rc->tables[t];
+    return tmp;
 }

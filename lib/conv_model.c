@@ -35,6 +35,11 @@ void rg__conv_model_free(const rg_allocator *a, rg__mconv *c)
         free_phrases(a, &c->req[i].any);
     }
     rg__free(a, c->req);
+    /* The pseudo-routes themselves are freed by policy_load.c (it owns
+     * route freeing); their languages and the array here. */
+    for (size_t i = 0; i < c->novr; i++)
+        rg__free(a, c->ovr[i].lang);
+    rg__free(a, c->ovr);
     rg__free(a, c);
 }
 

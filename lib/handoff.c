@@ -47,13 +47,15 @@ void rg__conv_result(rg_scratch *sc, const rg_request *req, const char *reply,
     for (size_t i = 0; i < nraw; i++)
         if (r->hits[i].start < cut)
             need += strlen(r->hits[i].category) + 2;
-    if (need > r->excerpt_cap) {
-        /* Grows to the largest excerpt seen, then never again. */
-        char *nb = rg__realloc(&r->a, r->excerpt, need);
-        if (!nb)
+    if (need > RG__EXCERPT_CAP)
+        return; /* hundreds of tiny spans: no excerpt rather than a long one */
+    if (!r->excerpt) {
+        /* One fixed buffer per result, on its first handoff: growing it to
+         * each longer excerpt made warmed-up checks allocate (bench). */
+        r->excerpt = rg__malloc(&r->a, RG__EXCERPT_CAP);
+        if (!r->excerpt)
             return; /* no excerpt rather than a failed check */
-        r->excerpt = nb;
-        r->excerpt_cap = need;
+        r->excerpt_cap = RG__EXCERPT_CAP;
     }
     size_t o = 0, pos = 0;
     int cut_inside = 0;

@@ -451,6 +451,8 @@ static void free_route(const rg_allocator *a, rg__route *r)
     for (size_t i = 0; i < r->nrules; i++)
         free_rule(a, &r->rules[i]);
     rg__free(a, r->rules);
+    for (size_t i = 0; r->conv && i < r->conv->novr; i++)
+        free_route(a, &r->conv->ovr[i].route);
     rg__conv_model_free(a, r->conv);
 }
 
@@ -832,12 +834,12 @@ static void load_detector(loader *L, const yaml_node_t *n)
 enum {
     R_DESCRIPTION, R_EXTENDS, R_BUDGET_US, R_MAX_BYTES, R_ON_TIMEOUT,
     R_ON_ERROR, R_ON_OVERSIZE, R_MASK, R_CATEGORIES, R_MODE, R_LOOP,
-    R_REQUIRE, R_COUNT
+    R_REQUIRE, R_OVERRIDES, R_COUNT
 };
 static const char *const route_keys[R_COUNT] = {
     "description", "extends", "budget_us", "max_bytes", "on_timeout",
     "on_error", "on_oversize", "mask", "categories", "mode", "loop",
-    "require",
+    "require", "overrides",
 };
 
 /* Rule fields: the first three are indexed by RG__F_*. */
@@ -1212,6 +1214,82 @@ static void load_require(loader *L, rg__mconv *c, const char *qname,
     }
 }
 
+/* `overrides:` [{when: {channel, locale}, categories: {...}}]: each item
+ * becomes a pseudo-route "R[channel=voice,locale=es]" whose rules beat
+ * the route's (and its parents') when the request matches. */
+static void load_overrides(loader *L, rg__mconv *c, const char *name,
+                           const char *qname, const yaml_node_t *v)
+{
+    static const char *const keys[] = {"when", "categories"};
+    char buf[DESC_SIZE], what[RG__QUOTE_SIZE + 48];
+    if (v->type != YAML_SEQUENCE_NODE) {
+        error_at(L, v, "'overrides' of route '%s' must be a list of {when, "
+                 "categories}, got %s", qname, describe(buf, v));
+        return;
+    }
+    size_t cap = 0;
+    FOR_EACH_ITEM(v, it) {
+        yaml_node_t *m = node_at(L, *it);
+        if (!m || L->oom)
+            continue;
+        if (m->type != YAML_MAPPING_NODE) {
+            error_at(L, m, "each override of route '%s' must be a mapping "
+                     "{when, categories}, got %s", qname, describe(buf, m));
+            continue;
+        }
+        snprintf(what, sizeof what, "an override of route '%s'", qname);
+        const schema sch = {what, keys, 2};
+        const yaml_node_t *first[2] = {0};
+        rg__mrequire cond;
+        memset(&cond, 0, sizeof cond);
+        const yaml_node_t *cats = NULL;
+        FOR_EACH_PAIR(m, pr) {
+            yaml_node_t *k = node_at(L, pr->key), *val = node_at(L, pr->value);
+            if (!k || !val || L->oom)
+                continue;
+            int f = schema_field(L, &sch, k, first);
+            if (f == 0)
+                load_when(L, &cond, what, val);
+            else if (f == 1)
+                cats = val;
+        }
+        if (cond.first_turn)
+            error_at(L, first[0], "'first_turn' applies to 'require', not to "
+                     "overrides (give channel and/or locale)");
+        if (!first[0] || !first[1] || (!cond.channel && !cond.lang)) {
+            if (!first[0] || !first[1])
+                error_at(L, m, "an override of route '%s' needs 'when' (channel "
+                         "and/or locale) and 'categories'", qname);
+            else if (!cond.first_turn)
+                error_at(L, first[0], "'when' of an override needs channel and/or "
+                         "locale");
+            rg__free(L->a, cond.lang);
+            continue;
+        }
+        if (rg__grow(L->a, (void **)&c->ovr, &cap, c->novr + 1, sizeof *c->ovr)) {
+            rg__free(L->a, cond.lang);
+            L->oom = 1;
+            return;
+        }
+        static const char *const chn[] = {"", "chat", "voice", "sms", "email"};
+        rg__moverride *o = &c->ovr[c->novr++];
+        memset(o, 0, sizeof *o);
+        o->channel = cond.channel;
+        o->lang = cond.lang;
+        o->route.loc = loc_of(L, m);
+        char nm[256];
+        snprintf(nm, sizeof nm, "%.120s[%s%s%s%s%s]", name,
+                 cond.channel ? "channel=" : "", chn[cond.channel],
+                 cond.channel && cond.lang ? "," : "",
+                 cond.lang ? "locale=" : "", cond.lang ? cond.lang : "");
+        if (!(o->route.name = rg__strdup(L->a, nm))) {
+            L->oom = 1;
+            return;
+        }
+        load_rules(L, &o->route, qname, cats);
+    }
+}
+
 static void load_route(loader *L, const yaml_node_t *k, const yaml_node_t *v)
 {
     char buf[DESC_SIZE], qname[RG__QUOTE_SIZE], what[RG__QUOTE_SIZE + 16];
@@ -1298,6 +1376,10 @@ static void load_route(loader *L, const yaml_node_t *k, const yaml_node_t *v)
         case R_REQUIRE:
             if (conv_of(L, &rt))
                 load_require(L, rt.conv, qname, fv);
+            break;
+        case R_OVERRIDES:
+            if (conv_of(L, &rt))
+                load_overrides(L, rt.conv, name, qname, fv);
             break;
         default:
             break;

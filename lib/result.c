@@ -1,6 +1,7 @@
 /* result.c — the caller-owned result: allocation and accessors. The hot
  * path fills it in check.c. */
 #include "engine.h"
+#include "conv.h"
 #include "alloc.h"
 #include <string.h>
 
@@ -16,7 +17,13 @@ int rg_result_alloc(const rg_allocator *allocator, rg_result **out)
         return RG_E_NOMEM;
     r->a = a;
     r->hits = rg__calloc(&a, RG_MAX_HITS, sizeof *r->hits);
-    if (!r->hits) {
+    /* The handoff excerpt's fixed buffer (handoff.c), here so that no
+     * check ever allocates it. */
+    r->excerpt = rg__malloc(&a, RG__EXCERPT_CAP);
+    r->excerpt_cap = RG__EXCERPT_CAP;
+    if (!r->hits || !r->excerpt) {
+        rg__free(&a, r->hits);
+        rg__free(&a, r->excerpt);
         rg__free(&a, r);
         return RG_E_NOMEM;
     }

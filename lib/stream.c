@@ -733,6 +733,8 @@ static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin
         rxstate *r = &st->rx[k];
         const rg__rxslot *x = &d->rx[k];
         const rg__cdet *cd = &s->dets[x->det];
+        if (!(cd->scope & 1u))
+            continue; /* reads the user message only (`scan:`, conv.h) */
         int view = x->view;
         /* The text that can no longer change: the raw view, and the
          * normalized view up to the unfinished word (held back whole). A

@@ -89,6 +89,11 @@ case("finance: guaranteed returns are blocked", "This fund has guaranteed return
 case("finance: risk-free is blocked (es)", "Es una inversión sin riesgo.", "block", route="finance", locale="es", cats=["compliance.prohibited.finance"])
 case("finance: plain fund description is fine", "This fund invests in bonds; past performance does not predict returns.", "allow", route="finance", notcats=["compliance"])
 case("default: 'guaranteed' delivery is fine in general support", "Delivery is guaranteed by Friday.", "allow", route="default")
+# channel / locale overrides
+case("voice: mild swearing goes to a human (override)", "Damn, the store is closed today.", "handoff", channel="voice", cats=["toxicity.profanity"])
+case("chat: the same mild word is allowed", "Damn, the store is closed today.", "allow", channel="chat", cats=["toxicity.profanity"])
+case("no channel: the same mild word is allowed", "Damn, the store is closed today.", "allow", cats=["toxicity.profanity"])
+case("voice override is inherited by refunds", "Damn, the refund form is down today.", "handoff", route="refunds", channel="voice", cats=["toxicity.profanity"])
 doc={"cases":C}
 hdr="""# Golden conversation cases (docs/CONVERSATION.md): every conversation trigger
 # (handoff.user_request, handoff.frustration, handoff.loop, handoff.topic.*,
