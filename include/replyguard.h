@@ -935,8 +935,11 @@ typedef struct rg_stream rg_stream;
  *
  * request: route (NULL means "default"), channel, locale and labels are
  * copied (metrics and the audit event are recorded at rg_stream_close).
- * reply, user_message and history are ignored: text arrives with
- * rg_stream_feed.
+ * reply, user_message and the history texts are ignored: text arrives
+ * with rg_stream_feed. history_count is kept: with channel and locale it
+ * decides the route's required disclosures (checked when the stream
+ * closes) and channel/locale overrides (docs/CONVERSATION.md); loops and
+ * user-message detectors need the texts and do not apply to streams.
  * out: receives the stream (NULL on error); free it with rg_stream_free.
  * Compiles the streaming databases of the current snapshot if no stream
  * has used it yet (see "Compile cost").

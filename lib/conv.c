@@ -333,7 +333,7 @@ int rg__conv_eval(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route
     if (!c || !sc->conv || (size_t)(route - s->routes) >= c->nroutes)
         return RG_OK;
     const rg__rconv *rc = &c->routes[route - s->routes];
-    int loop = rc->loop_on && req->history_count > 0;
+    int loop = rc->loop_on && req->history_count > 0 && req->history;
     if (!rc->nreq && !loop)
         return RG_OK;
     if (!norm) {
