@@ -327,6 +327,9 @@ static void test_policy_errors(void **state)
                  "needs 'when'", 4);
     expect_error("routes:\n  default:\n    loop: {histroy: 3}\n",
                  "did you mean 'history'", 3);
+    expect_error("routes:\n  default:\n    overrides:\n      - when: {channel: voice}\n"
+                 "        categories:\n          toxicty: {block: 0.5}\n",
+                 "unknown category 'toxicty' in route 'default[channel=voice]'", 6);
 }
 
 int main(void)
