@@ -402,7 +402,8 @@ enum {
     RG_SOURCE_REPLY = 0,        /* the draft reply: offsets are its bytes */
     RG_SOURCE_USER = 1,         /* the request's user_message: its bytes */
     RG_SOURCE_CONVERSATION = 2  /* a conversation-level finding with no span
-                                   (a missing disclosure): start = end = 0 */
+                                   (a missing disclosure, a loop): start =
+                                   end = 0 */
 };
 
 /** A category with a non-zero score (or shadow score), and the action it

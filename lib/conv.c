@@ -410,8 +410,10 @@ int rg__conv_eval(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route
         }
     }
     if (want_loop && dups >= rc->repeats)
-        add_hit(sc, c->loop_det, 0, (uint32_t)n, s->dets[c->loop_det].score,
-                RG_SOURCE_REPLY);
+        /* A finding about the conversation, not a span: masking the whole
+         * draft in audit copies would say nothing. */
+        add_hit(sc, c->loop_det, 0, 0, s->dets[c->loop_det].score,
+                RG_SOURCE_CONVERSATION);
     for (uint32_t i = 0; asked && i < rc->nasks && i < 32; i++) {
         if (!(asked >> i & 1) || ask_count[i] + 1 < rc->repeat_ask)
             continue;

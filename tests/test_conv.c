@@ -214,6 +214,40 @@ static void test_handoff_json(void **state)
     assert_int_equal(rg_result_handoff_json(C.r, NULL, 10, NULL), RG_E_INVAL);
 }
 
+/* ---- audit events ------------------------------------------------------ */
+
+static char AUDIT_JSON[4096];
+static char AUDIT_RED[256];
+
+static void on_audit(const rg_audit_event *ev, void *user)
+{
+    (void)user;
+    size_t len = 0;
+    AUDIT_JSON[0] = AUDIT_RED[0] = '\0';
+    rg_audit_event_json(ev, AUDIT_JSON, sizeof AUDIT_JSON, &len);
+    if (ev->redacted)
+        snprintf(AUDIT_RED, sizeof AUDIT_RED, "%.*s", (int)ev->redacted_len, ev->redacted);
+}
+
+static void test_audit(void **state)
+{
+    (void)state;
+    assert_int_equal(rg_engine_set_audit(C.e, on_audit, NULL, RG_AUDIT_REDACTED_COPY), RG_OK);
+    /* The user message's hits are marked, and their offsets (into the
+     * user message) never mask the reply's audit copy. */
+    assert_int_equal(run(&C, NULL, "Hello, your card 4111 1111 1111 1111 is noted.",
+                         "real person please, card 4111 1111 1111 1111", NULL, 0, NULL, NULL), RG_OK);
+    assert_non_null(strstr(AUDIT_JSON, "\"source\":\"user_message\""));
+    assert_string_equal(AUDIT_RED, "Hello, your card [pii.payment_card] is noted.");
+    assert_null(strstr(AUDIT_JSON, "4111"));
+    const char *q = "Which city are you flying from today?";
+    const char *h2[] = {q, q};
+    assert_int_equal(run(&C, NULL, q, NULL, h2, 2, NULL, NULL), RG_OK);
+    assert_non_null(strstr(AUDIT_JSON, "\"source\":\"conversation\""));
+    assert_string_equal(AUDIT_RED, q);
+    assert_int_equal(rg_engine_set_audit(C.e, NULL, NULL, 0), RG_OK);
+}
+
 /* ---- allocation after warm-up ---------------------------------------- */
 
 static size_t NALLOC;
@@ -340,6 +374,7 @@ int main(void)
         cmocka_unit_test(test_require),
         cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_handoff_json),
+        cmocka_unit_test(test_audit),
         cmocka_unit_test(test_no_alloc_after_warmup),
         cmocka_unit_test(test_bundle_same_answers),
         cmocka_unit_test(test_policy_errors),
