@@ -73,6 +73,7 @@ N="This is an attempt to collect a debt. "
 case("collections: first turn with the notice", N+"You have a balance of $420. Can we set up a payment plan?", "allow", route="collections", notcats=["compliance"])
 case("collections: first turn without the notice is blocked", "You have a balance of $420. Can we set up a payment plan?", "block", route="collections", cats=["compliance.missing_disclosure"])
 case("collections: later turn needs no notice", "Great, I've set up the plan for $50 a month.", "allow", route="collections", history=[N+"You have a balance of $420."], notcats=["compliance.missing_disclosure"])
+case("collections: first turn (es) without the notice is blocked", "Tiene un saldo de 300 dólares. ¿Hacemos un plan de pagos?", "block", route="collections", locale="es", cats=["compliance.missing_disclosure"])
 case("collections: first turn (es) with the notice", "Este es un intento de cobrar una deuda. Tiene un saldo de 300 dólares.", "allow", route="collections", locale="es", notcats=["compliance"])
 case("collections: voice needs the recorded-line notice", N+"You have a balance of $420.", "block", route="collections", channel="voice", cats=["compliance.missing_disclosure"])
 case("collections: voice with both notices", "You are on a recorded line. "+N+"You have a balance of $420.", "allow", route="collections", channel="voice", notcats=["compliance"])
