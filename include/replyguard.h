@@ -393,7 +393,18 @@ typedef struct rg_hit {
     double score;           /* this hit's score, 0..1 */
     int shadow;             /* 1: the detector is in shadow mode; the hit
                                did not count towards the verdict */
+    int source;             /* RG_SOURCE_*: which text start/end refer to */
 } rg_hit;
+
+/* rg_hit.source: the text a hit was found in (docs/CONVERSATION.md).
+ * Only RG_SOURCE_REPLY hits are ever masked in the redacted copy. */
+enum {
+    RG_SOURCE_REPLY = 0,        /* the draft reply: offsets are its bytes */
+    RG_SOURCE_USER = 1,         /* the request's user_message: its bytes */
+    RG_SOURCE_CONVERSATION = 2  /* a conversation-level finding with no span
+                                   (a missing disclosure, a loop): start =
+                                   end = 0 */
+};
 
 /** A category with a non-zero score (or shadow score), and the action it
  * triggered. */
@@ -460,6 +471,31 @@ RG_API const char *rg_result_route(const rg_result *result);
 /** Policy version and content hash of the snapshot that decided. */
 RG_API const char *rg_result_policy_version(const rg_result *result);
 RG_API const char *rg_result_policy_hash(const rg_result *result);
+
+/**
+ * The handoff context: a compact JSON object for the human who takes the
+ * conversation over, so the customer does not have to start again
+ * (docs/CONVERSATION.md). Meant for results whose verdict is handoff; any
+ * result can be rendered. It holds the route, verdict, turn (the request's
+ * history_count + 1), channel and locale, the reasons (category, action,
+ * score, threshold), the triggering hits (detector, category, source,
+ * offsets, and the span as "[category]": never the span's text), the
+ * flags, the policy version, and "excerpt": the first ~200 bytes of the
+ * draft with every detected span replaced by "[category]" (null when the
+ * verdict was not handoff, or when the check did not scan the whole reply
+ * or kept every hit, so a span could have been missed). Text the detectors
+ * did not recognise stays in the excerpt. The user message and history
+ * never appear.
+ *
+ * buf, size: as snprintf (NUL-terminated when size > 0; buf may be NULL
+ * when size is 0). len: may be NULL; receives the length of the whole
+ * text without the NUL, whether or not it fit. The caller owns buf.
+ * Returns RG_OK if it fit; RG_E_RANGE if not (call again with size >
+ * *len); RG_E_INVAL (result NULL, or buf NULL with size > 0).
+ * Not thread-safe on the same result; allocates nothing.
+ */
+RG_API int rg_result_handoff_json(const rg_result *result, char *buf,
+                                  size_t size, size_t *len);
 
 /* ------------------------------------------------------------------------ */
 /* Observability: metrics and audit events (docs/OBSERVABILITY.md)          */
@@ -900,8 +936,11 @@ typedef struct rg_stream rg_stream;
  *
  * request: route (NULL means "default"), channel, locale and labels are
  * copied (metrics and the audit event are recorded at rg_stream_close).
- * reply, user_message and history are ignored: text arrives with
- * rg_stream_feed.
+ * reply, user_message and the history texts are ignored: text arrives
+ * with rg_stream_feed. history_count is kept: with channel and locale it
+ * decides the route's required disclosures (checked when the stream
+ * closes) and channel/locale overrides (docs/CONVERSATION.md); loops and
+ * user-message detectors need the texts and do not apply to streams.
  * out: receives the stream (NULL on error); free it with rg_stream_free.
  * Compiles the streaming databases of the current snapshot if no stream
  * has used it yet (see "Compile cost").

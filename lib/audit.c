@@ -43,12 +43,14 @@ static const char *redacted_copy(rg_scratch *sc, const rg_request *req,
     rg__mscratch *ms = sc->metrics;
     const char *reply = req->reply ? req->reply : "";
     size_t n = req->reply_len;
-    size_t need = n + 1;
+    size_t need = n + 1, prev = 0;
     for (size_t i = 0; i < r->nhits; i++) {
         const rg_hit *h = &r->hits[i];
-        if (h->start > h->end || h->end > n ||
-            (i && h->start < r->hits[i - 1].start))
+        if (h->source != RG_SOURCE_REPLY)
+            continue; /* another text's offsets (docs/CONVERSATION.md) */
+        if (h->start > h->end || h->end > n || h->start < prev)
             return NULL;
+        prev = h->start;
         need += strlen(h->category) + 2;
     }
     if (need > ms->rcap) {
@@ -62,8 +64,8 @@ static const char *redacted_copy(rg_scratch *sc, const rg_request *req,
     size_t pos = 0;
     for (size_t i = 0; i < r->nhits; i++) {
         const rg_hit *h = &r->hits[i];
-        if (h->end <= pos)
-            continue; /* inside a span already masked */
+        if (h->source != RG_SOURCE_REPLY || h->end <= pos)
+            continue; /* another text, or inside a span already masked */
         if (h->start >= pos) {
             memcpy(o, reply + pos, h->start - pos);
             o += h->start - pos;
@@ -456,7 +458,12 @@ int rg_audit_event_json(const rg_audit_event *ev, char *buf, size_t size,
         rg__out_u64(&o, h->end);
         key(&o, "score", 0);
         json_num(&o, h->score);
-        /* Shadow findings are marked only when present: lines stay short. */
+        /* Shadow findings and other texts are marked only when present:
+         * lines stay short. */
+        if (h->source == RG_SOURCE_USER)
+            RG__OUT_LIT(&o, ",\"source\":\"user_message\"");
+        else if (h->source == RG_SOURCE_CONVERSATION)
+            RG__OUT_LIT(&o, ",\"source\":\"conversation\"");
         rg__out_puts(&o, h->shadow ? ",\"shadow\":true}" : "}");
     }
     RG__OUT_LIT(&o, "]");

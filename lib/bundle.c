@@ -27,6 +27,7 @@
 #include "cache.h"
 #include "alloc.h"
 #include "sha256.h"
+#include "conv.h"
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,7 +35,8 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 2u /* 2: the expressions behind each database */
+#define BUNDLE_FORMAT 3u /* 2: the expressions behind each database;
+                            3: detector scopes, conversation rules */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -124,6 +126,7 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
         rg__w_u32(&w, (uint32_t)d->validate);
         rg__w_u8(&w, (uint8_t)(d->pcre_only != 0));
         rg__w_u8(&w, (uint8_t)(d->shadow != 0));
+        rg__w_u8(&w, d->scope);
         rg__w_str(&w, d->re ? d->pattern : NULL);
         rg__w_u32(&w, d->pcre_opts);
         rg__w_u32(&w, d->nctx);
@@ -170,6 +173,7 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
         for (size_t c = 0; cr->sthr && c < s->ncats; c++)
             put_thr(&w, &cr->sthr[c]);
     }
+    rg__conv_encode(&w, s);
     if (w.oom) {
         rg__free(a, w.p);
         return RG_E_NOMEM;
@@ -309,6 +313,7 @@ static int decode(dec *x, char *why, size_t whysize)
         d->validate = (rg__validator)rg__r_u32(&x->r);
         d->pcre_only = rg__r_u8(&x->r);
         d->shadow = rg__r_u8(&x->r);
+        d->scope = rg__r_u8(&x->r);
         d->pattern = own_str(x, 1);
         d->pcre_opts = rg__r_u32(&x->r);
         uint32_t nctx = count(x, sizeof(rg__cctx));
@@ -459,6 +464,8 @@ static int decode(dec *x, char *why, size_t whysize)
                     break;
         }
     }
+    if (!x->r.bad && !x->oom && rg__conv_decode(&x->r, s))
+        return RG_E_NOMEM;
     if (x->oom)
         return RG_E_NOMEM;
     if (x->r.bad || x->r.pos != x->r.len) {

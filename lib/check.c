@@ -15,6 +15,7 @@
 #include "alloc.h"
 #include "metrics.h"
 #include "validate.h"
+#include "conv.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -123,6 +124,11 @@ int rg__scratch_fit(rg_scratch *sc, const rg__snapshot *s)
         sc->cat_touched = ct;
         sc->cap_cats = nc;
     }
+    if (s->conv && !sc->conv) {
+        sc->conv = rg__calloc(a, 1, sizeof *sc->conv);
+        if (!sc->conv)
+            return -1;
+    }
     sc->generation = s->generation;
     return 0;
 }
@@ -146,6 +152,8 @@ void rg__scratch_release(rg_scratch *sc)
     rg__free(a, sc->cat_n);
     rg__free(a, sc->cat_touched);
     rg__free(a, sc->raw);
+    rg__free(a, sc->conv);
+    rg__vbuf_free(a, &sc->hview);
     rg_allocator copy = *a;
     rg__free(&copy, sc);
 }
@@ -173,6 +181,8 @@ static int on_match(unsigned int id, unsigned long long from,
         return 1; /* the only way to stop a Hyperscan scan */
     }
     const rg__pat *p = &sc->snap->pats[id];
+    if (!(p->scope & (1u << sc->scan_user)))
+        return 0; /* a pattern for the other text (`scan:`, conv.h) */
     if (p->type == RG__PAT_REGEX) {
         touch(sc, p->det);
         sc->det_flag[p->det] |= RG__DF_REGEX;
@@ -218,6 +228,8 @@ static int on_match(unsigned int id, unsigned long long from,
 static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
 {
     const rg__cdet *d = &s->dets[di];
+    if (!(d->scope & (1u << sc->scan_user)))
+        return 0; /* a detector for the other text (`scan:`, conv.h) */
     PCRE2_SIZE off = 0;
     for (int k = 0; k <= RG__MAX_PCRE_MATCHES && off <= sc->vlen; k++) {
         if (now_ns() > sc->deadline) {
@@ -273,6 +285,11 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
         }
     }
     return 0;
+}
+
+int rg__extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
+{
+    return extract_spans(sc, s, di);
 }
 
 static int cmp_raw(const rg__rawhit *a, const rg__rawhit *b)
@@ -495,6 +512,16 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
         if (h->score > sc->det_max[h->det])
             sc->det_max[h->det] = h->score;
     }
+    /* Conversation findings (user message, loops, disclosures: conv.h)
+     * count like hits, but are not in sc->raw, so they never shape the
+     * redacted copy of the reply. */
+    size_t nconv = sc->conv ? sc->conv->nhits : 0;
+    for (size_t i = 0; i < nconv; i++) {
+        const rg__convhit *h = &sc->conv->hits[i];
+        touch(sc, h->det);
+        if (h->score > sc->det_max[h->det])
+            sc->det_max[h->det] = h->score;
+    }
 
     /* Category scores: max per detector, noisy-OR across detectors. */
     for (size_t i = 0; i < sc->ntouched; i++) {
@@ -616,6 +643,22 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
         o->end = h->end;
         o->score = h->score;
         o->shadow = s->dets[h->det].shadow;
+        o->source = RG_SOURCE_REPLY;
+    }
+    for (size_t i = 0; i < nconv; i++) {
+        if (result->nhits == RG_MAX_HITS) {
+            result->flags |= RG_FLAG_HITS_TRUNCATED;
+            break;
+        }
+        const rg__convhit *h = &sc->conv->hits[i];
+        rg_hit *o = &result->hits[result->nhits++];
+        o->detector = result->arena + sc->det_off[h->det];
+        o->category = o->detector + strlen(o->detector) + 1;
+        o->start = h->start;
+        o->end = h->end;
+        o->score = h->score;
+        o->shadow = s->dets[h->det].shadow;
+        o->source = h->source;
     }
     if (sc->truncated)
         result->flags |= RG_FLAG_HITS_TRUNCATED;
@@ -751,6 +794,18 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
     sc->timed_out = 0;
     sc->truncated = 0;
     sc->deadline = t0 + route->budget_ns;
+    if (sc->conv)
+        sc->conv->nhits = 0;
+    /* The user message, first (its views are then rebuilt for the reply),
+     * only when it is given and some detector scans it: a check without
+     * one pays one branch here (docs/CONVERSATION.md). */
+    if (req->user_message_len && s->conv && s->conv->has_user) {
+        int cs = rg__conv_scan_user(sc, s, route, req);
+        if (cs != RG_OK) {
+            status = fail(result, route->on_error, cs);
+            goto out;
+        }
+    }
 
     /* Views. The normalized one is built first: its pass also tells
      * whether the raw bytes are valid UTF-8. */
@@ -852,9 +907,23 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         }
     }
     rg__resolve_hits(sc, s);
-    status = rg__decide(sc, s, route, reply, req->reply_len, oversize, 1, result);
+    if (s->conv) {
+        int cs = rg__conv_eval(sc, s, route, req, reply, n,
+                               vtext[RG__VIEW_NORM], vlen[RG__VIEW_NORM]);
+        if (cs != RG_OK) {
+            status = fail(result, route->on_error, cs);
+            goto out;
+        }
+    }
+    /* `overrides:` by channel and locale: the same route with other
+     * thresholds (conv.h); the route itself when it has none. */
+    rg__croute vroute;
+    status = rg__decide(sc, s, rg__conv_route(s, route, req, &vroute), reply,
+                        req->reply_len, oversize, 1, result);
     if (status != RG_OK)
         status = fail(result, route->on_error, status);
+    else
+        rg__conv_result(sc, req, reply, n, result);
 
 out:
     /* Elapsed first, so that metrics and the audit callback (one inline
@@ -871,6 +940,9 @@ out:
             sc->cat_n[sc->cat_touched[i]] = 0;
     sc->ntouched = 0;
     sc->ncat_touched = 0;
+    sc->scan_user = 0;
+    if (sc->conv)
+        sc->conv->nhits = 0;
     sc->snap = NULL;
     rg__engine_unpin(sc);
     return status;

@@ -4,6 +4,7 @@
  * resolved (inheritance flattened, thresholds looked up per category) so
  * that a check does no lookups by name. */
 #include "snapshot.h"
+#include "conv.h"
 #include "cache.h"
 #include "alloc.h"
 #include "normalize.h"
@@ -450,6 +451,7 @@ static int build_detectors(builder *b)
         cd->score = det->score;
         cd->validate = det->validate;
         cd->shadow = det->shadow;
+        cd->scope = (uint8_t)(det->scope ? det->scope : RG__SCOPE_REPLY);
         s->has_shadow |= det->shadow;
         if (det->kind == RG__KIND_WORDS) {
             compile_words(b, (uint32_t)i, det, det->view);
@@ -495,6 +497,10 @@ static int build_detectors(builder *b)
             }
         }
     }
+    /* Every pattern (terms, allow and context words) scans the texts of
+     * its detector (`scan:`, conv.h). */
+    for (size_t i = 0; i < s->npats; i++)
+        s->pats[i].scope = s->dets[s->pats[i].det].scope;
     return b->oom ? -1 : 0;
 }
 
@@ -648,6 +654,94 @@ static int resolve_route(builder *b, size_t ri, rg__croute *cr)
     return b->oom ? -1 : 0;
 }
 
+/* `overrides:` (conv.h): per route, threshold tables for each channel x
+ * language combination that some override matches, resolved with the
+ * matching overrides in front of the route's extends chain (nearest
+ * route's overrides first, later items first). Returns 0, 1 (policy
+ * error, reported) or -1 (OOM). */
+static int build_overrides(builder *b)
+{
+    const rg__policy *p = b->p;
+    rg__snapshot *s = b->s;
+    if (!s->conv)
+        return 0;
+    for (size_t r = 0; r < s->nroutes; r++) {
+        rg__rconv *rc = &s->conv->routes[r];
+        memset(rc->vidx, 0xFF, sizeof rc->vidx);
+        long ri = rg__policy_route_index(p, s->routes[r].name);
+        if (ri < 0 || p->routes[ri].shadow)
+            continue;
+        const rg__route *chain[RG__MAX_EXTENDS];
+        size_t nchain = 0;
+        for (long x = ri; x >= 0 && nchain < RG__MAX_EXTENDS;) {
+            chain[nchain++] = &p->routes[x];
+            x = p->routes[x].extends ? rg__policy_route_index(p, p->routes[x].extends) : -1;
+        }
+        const rg__moverride *ov[64];
+        size_t nov = 0;
+        for (size_t c = 0; c < nchain; c++) {
+            const rg__mconv *m = chain[c]->conv;
+            for (size_t i = m ? m->novr : 0; i-- > 0 && nov < 64;)
+                ov[nov++] = &m->ovr[i];
+        }
+        if (!nov)
+            continue;
+        for (size_t i = 0; i < nov; i++) {
+            if (!ov[i]->lang)
+                continue;
+            int known = 0;
+            for (unsigned l = 0; l < rc->nlang && !known; l++)
+                known = !strcmp(rc->lang[l], ov[i]->lang);
+            if (known)
+                continue;
+            if (rc->nlang == RG__MAX_OVR_LANGS) {
+                const rg__loc *lc = &ov[i]->route.loc;
+                rg__diag_error(b->d, lc->file, lc->line, lc->column,
+                               "route '%s': overrides name more than %d locales",
+                               s->routes[r].name, RG__MAX_OVR_LANGS);
+                return 1;
+            }
+            snprintf(rc->lang[rc->nlang++], sizeof rc->lang[0], "%s", ov[i]->lang);
+        }
+        uint64_t masks[5 * (RG__MAX_OVR_LANGS + 1)];
+        rc->tables = rg__calloc(b->a, 5 * (RG__MAX_OVR_LANGS + 1), sizeof *rc->tables);
+        if (!rc->tables)
+            return -1;
+        unsigned stride = rc->nlang + 1u;
+        for (unsigned ch = 0; ch < 5; ch++) {
+            for (unsigned l = 0; l < stride; l++) {
+                uint64_t mask = 0;
+                const rg__route *vchain[64 + RG__MAX_EXTENDS];
+                size_t nv = 0;
+                for (size_t i = 0; i < nov; i++) {
+                    const rg__moverride *o = ov[i];
+                    if ((o->channel && o->channel != (int)ch) ||
+                        (o->lang && (l == rc->nlang || strcmp(o->lang, rc->lang[l]))))
+                        continue;
+                    mask |= 1ull << i;
+                    vchain[nv++] = &o->route;
+                }
+                if (!mask)
+                    continue;
+                uint32_t t = 0;
+                while (t < rc->ntables && masks[t] != mask)
+                    t++;
+                if (t == rc->ntables) {
+                    for (size_t c = 0; c < nchain; c++)
+                        vchain[nv++] = chain[c];
+                    rc->tables[t] = resolve_thresholds(b, vchain, nv);
+                    if (!rc->tables[t])
+                        return -1;
+                    masks[t] = mask;
+                    rc->ntables++;
+                }
+                rc->vidx[ch * stride + l] = (uint8_t)t;
+            }
+        }
+    }
+    return b->oom ? -1 : 0;
+}
+
 static int cmp_route(const void *x, const void *y)
 {
     return strcmp(((const rg__croute *)x)->name, ((const rg__croute *)y)->name);
@@ -714,6 +808,16 @@ int rg__snapshot_compile_ex(const rg_allocator *a, const rg__policy *p,
         s->nroutes = r + 1;
     }
     qsort(s->routes, s->nroutes, sizeof *s->routes, cmp_route);
+    rc = rg__conv_compile(s, p);
+    if (rc)
+        goto done;
+    {
+        int ro = build_overrides(&b);
+        if (ro) {
+            rc = ro == 1 ? RG_E_POLICY : RG_E_NOMEM;
+            goto done;
+        }
+    }
     /* Declared categories, for rg_engine_category (p->cats is sorted). */
     if (p->ncats) {
         s->declared = rg__calloc(b.a, p->ncats, sizeof *s->declared);
@@ -769,6 +873,7 @@ void rg__snapshot_free(rg__snapshot *s)
         rg__free(&a, s->hx[v].ids);
     }
     rg__sdb_free(atomic_load(&s->sdb));
+    rg__conv_free(&a, s->conv);
     hs_free_scratch(s->proto);
     for (size_t i = 0; i < s->ndets; i++) {
         pcre2_code_free(s->dets[i].re);

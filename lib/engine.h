@@ -71,6 +71,12 @@ struct rg_scratch {
     int timed_out;
     int truncated;
     struct rg__mscratch *metrics; /* metrics.h: counters, audit buffer */
+    /* Conversation layer (conv.h): which text is being scanned (0 the
+     * reply, 1 the user message: the callback keeps patterns whose scope
+     * has bit 1 << scan_user), and its findings and buffers. */
+    uint8_t scan_user;
+    struct rg__convscratch *conv;
+    rg__vbuf hview;              /* a history reply, normalized */
 };
 
 struct rg_engine {
@@ -113,6 +119,12 @@ struct rg_result {
     rg_verdict shadow_verdict;
     char *sarena;
     size_t sarena_cap;
+    /* Conversation context (conv.h, handoff.c). */
+    uint32_t turn;               /* history_count + 1 */
+    char channel[16], locale[16];/* as requested, truncated; "" none */
+    char *excerpt;               /* redacted excerpt of the draft, or NULL */
+    size_t excerpt_len, excerpt_cap;
+    int has_excerpt;
 };
 
 enum { RG__DF_TOUCHED = 1, RG__DF_REGEX = 2, RG__DF_STRINGS = 4 };

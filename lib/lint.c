@@ -301,7 +301,7 @@ static int under(const char *name, const char *key)
 static double det_max_score(const rg__detector *det)
 {
     double m = 0;
-    if (det->kind == RG__KIND_WORDS) {
+    if (det->kind == RG__KIND_WORDS && det->nterms) {
         for (size_t i = 0; i < det->nterms; i++) {
             double s = det->terms[i].score >= 0 ? det->terms[i].score : det->score;
             if (s > m)
@@ -686,6 +686,13 @@ static void check_duplicate_terms(linter *L)
             j--;
         if (v[i].det == v[j].det || v[i].det == v[i - 1].det)
             continue; /* the same list twice: the compiler folds it */
+        {
+            /* A detector of the user message and one of the reply never
+             * read the same text (`scan:`, docs/CONVERSATION.md). */
+            int sa = p->detectors[v[j].det].scope, sb = p->detectors[v[i].det].scope;
+            if (!((sa ? sa : 1) & (sb ? sb : 1)))
+                continue;
+        }
         size_t k = 0;
         while (k < npairs && !(pairs[k].a == v[j].det && pairs[k].b == v[i].det))
             k++;

@@ -85,6 +85,7 @@ typedef struct rg__detector {
     rg__loc category_loc;/* the category scalar (for unknown categories) */
     int shadow;         /* `mode: shadow`: reported, never decides */
     rg__loc mode_loc;   /* the mode scalar, when given (line 0 if not) */
+    int scope;          /* `scan:` RG__SCOPE_* (conv.h); 0: reply */
 } rg__detector;
 
 /* Fields of a category rule, in severity-independent order. */
@@ -113,6 +114,7 @@ typedef struct rg__route {
     rg__loc extends_loc;
     int shadow;             /* `mode: shadow`: enforces its parent's rules */
     rg__loc mode_loc;       /* the mode scalar, when given (line 0 if not) */
+    struct rg__mconv *conv; /* `loop:` / `require:` (conv.h), or NULL */
 } rg__route;
 
 typedef struct rg__catdecl {

@@ -3,6 +3,7 @@
  * to the taxonomy or declared, `extends` targets and cycles), and the
  * category and route lookups the compiler shares. */
 #include "model.h"
+#include "conv.h"
 #include "alloc.h"
 #include "lexicon.h"
 #include <stdio.h>
@@ -323,8 +324,13 @@ static int check_routes(const rg__policy *p, rg__diags *d)
                                q(b1, r->name), q(b2, r->extends));
             }
         }
-        for (size_t k = 0; k < r->nrules; k++) {
-            const rg__rule *rule = &r->rules[k];
+        /* The route's rules, then those of its `overrides:` (conv.h),
+         * which name categories the same way. */
+        size_t nsets = 1 + (r->conv ? r->conv->novr : 0);
+        for (size_t set = 0; set < nsets; set++) {
+        const rg__route *rr = set == 0 ? r : &r->conv->ovr[set - 1].route;
+        for (size_t k = 0; k < rr->nrules; k++) {
+            const rg__rule *rule = &rr->rules[k];
             if (rg__category_known(p, rule->key, 1))
                 continue;
             const char *hint = suggest_category(p, rule->key, 1, sug,
@@ -334,14 +340,15 @@ static int check_routes(const rg__policy *p, rg__diags *d)
                                rule->loc.column,
                                "unknown category '%s' in route '%s' (did you "
                                "mean '%s'?)", q(b1, rule->key),
-                               q(b2, r->name), q(b3, hint));
+                               q(b2, rr->name), q(b3, hint));
             else
                 rg__diag_error(d, rule->loc.file, rule->loc.line,
                                rule->loc.column,
                                "unknown category '%s' in route '%s' (rules "
                                "name a category or a prefix of one, such as "
                                "'toxicity' or 'pii.national_id')",
-                               q(b1, rule->key), q(b2, r->name));
+                               q(b1, rule->key), q(b2, rr->name));
+        }
         }
     }
 

@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <yaml.h>
+#include "conv.h"
 
 /* Far above any real policy (which nests 4 deep and has thousands of
  * nodes), far below what would hurt. */
@@ -450,6 +451,9 @@ static void free_route(const rg_allocator *a, rg__route *r)
     for (size_t i = 0; i < r->nrules; i++)
         free_rule(a, &r->rules[i]);
     rg__free(a, r->rules);
+    for (size_t i = 0; r->conv && i < r->conv->novr; i++)
+        free_route(a, &r->conv->ovr[i].route);
+    rg__conv_model_free(a, r->conv);
 }
 
 static void free_catdecl(const rg_allocator *a, rg__catdecl *c)
@@ -485,12 +489,12 @@ void rg__policy_free(rg__policy *p)
 enum {
     D_ID, D_CATEGORY, D_WORDS, D_LEXICON, D_REGEX, D_PCRE, D_SCORE, D_VIEW,
     D_CASELESS, D_VALIDATE, D_ALLOW, D_LANG, D_DESCRIPTION, D_CONTEXT,
-    D_COMPACT, D_MODE, D_COUNT
+    D_COMPACT, D_MODE, D_SCAN, D_COUNT
 };
 static const char *const detector_keys[D_COUNT] = {
     "id", "category", "words", "lexicon", "regex", "pcre", "score", "view",
     "caseless", "validate", "allow", "lang", "description", "context",
-    "compact", "mode",
+    "compact", "mode", "scan",
 };
 
 /* `mode:` of a detector or a route: enforce (the default) or shadow
@@ -779,6 +783,16 @@ static void load_detector(loader *L, const yaml_node_t *n)
             det.shadow = x == 1;
             det.mode_loc = loc_of(L, v);
             break;
+        case D_SCAN: {
+            /* Which texts: the draft reply (default), the user message,
+             * or both (docs/CONVERSATION.md). */
+            static const char *const scans[] = {"reply", "user", "both"};
+            x = get_enum(L, "scan", v, scans, 3, "reply, user, both");
+            if (x >= 0)
+                det.scope = x == 0 ? RG__SCOPE_REPLY
+                          : x == 1 ? RG__SCOPE_USER : RG__SCOPE_BOTH;
+            break;
+        }
         default:
             break;
         }
@@ -819,11 +833,13 @@ static void load_detector(loader *L, const yaml_node_t *n)
 
 enum {
     R_DESCRIPTION, R_EXTENDS, R_BUDGET_US, R_MAX_BYTES, R_ON_TIMEOUT,
-    R_ON_ERROR, R_ON_OVERSIZE, R_MASK, R_CATEGORIES, R_MODE, R_COUNT
+    R_ON_ERROR, R_ON_OVERSIZE, R_MASK, R_CATEGORIES, R_MODE, R_LOOP,
+    R_REQUIRE, R_OVERRIDES, R_COUNT
 };
 static const char *const route_keys[R_COUNT] = {
     "description", "extends", "budget_us", "max_bytes", "on_timeout",
-    "on_error", "on_oversize", "mask", "categories", "mode",
+    "on_error", "on_oversize", "mask", "categories", "mode", "loop",
+    "require", "overrides",
 };
 
 /* Rule fields: the first three are indexed by RG__F_*. */
@@ -940,6 +956,340 @@ static void load_rules(loader *L, rg__route *rt, const char *qname,
     rg__free(L->a, v2);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Conversation rules of a route: `loop:` and `require:` (conv.h)           */
+/* ------------------------------------------------------------------------ */
+
+static rg__mconv *conv_of(loader *L, rg__route *rt)
+{
+    if (!rt->conv && !(rt->conv = rg__calloc(L->a, 1, sizeof *rt->conv)))
+        L->oom = 1;
+    return rt->conv;
+}
+
+/* A non-empty list of non-empty phrases (`any:`). */
+static void load_phrases(loader *L, const char *what, const yaml_node_t *v,
+                         rg__mphrases *out)
+{
+    char buf[DESC_SIZE];
+    if (v->type != YAML_SEQUENCE_NODE || v->data.sequence.items.top ==
+                                             v->data.sequence.items.start) {
+        error_at(L, v, "'any' of %s must be a non-empty list of phrases, got %s",
+                 what, describe(buf, v));
+        return;
+    }
+    size_t cap = 0;
+    FOR_EACH_ITEM(v, it) {
+        yaml_node_t *item = node_at(L, *it);
+        if (!item || L->oom)
+            continue;
+        char *t = get_string(L, "any", item, 0);
+        if (!t)
+            continue;
+        if (rg__grow(L->a, (void **)&out->v, &cap, out->n + 1, sizeof *out->v)) {
+            rg__free(L->a, t);
+            L->oom = 1;
+            return;
+        }
+        out->v[out->n++] = t;
+    }
+}
+
+/* An id of a built-in detector suffix: the detector-id alphabet. */
+static char *load_conv_id(loader *L, const yaml_node_t *v)
+{
+    char buf[DESC_SIZE];
+    char *id = get_string(L, "id", v, 0);
+    if (id && (!valid_name(id) || strlen(id) > 64)) {
+        error_at(L, v, "invalid id '%s' (use letters, digits, '_', '.' and "
+                 "'-', at most 64)", rg__quote(buf, id, strlen(id)));
+        rg__free(L->a, id);
+        return NULL;
+    }
+    return id;
+}
+
+static void load_asks(loader *L, rg__mconv *c, const char *qname,
+                      const yaml_node_t *v)
+{
+    static const char *const keys[] = {"id", "any"};
+    char buf[DESC_SIZE], what[RG__QUOTE_SIZE + 48];
+    if (v->type != YAML_SEQUENCE_NODE) {
+        error_at(L, v, "'asks' of route '%s' must be a list of {id, any}, got %s",
+                 qname, describe(buf, v));
+        return;
+    }
+    size_t cap = 0;
+    FOR_EACH_ITEM(v, it) {
+        yaml_node_t *m = node_at(L, *it);
+        if (!m || L->oom)
+            continue;
+        if (m->type != YAML_MAPPING_NODE) {
+            error_at(L, m, "each ask of route '%s' must be a mapping {id, any}, "
+                     "got %s", qname, describe(buf, m));
+            continue;
+        }
+        if (rg__grow(L->a, (void **)&c->asks, &cap, c->nasks + 1, sizeof *c->asks)) {
+            L->oom = 1;
+            return;
+        }
+        rg__mask *a = &c->asks[c->nasks++];
+        memset(a, 0, sizeof *a);
+        a->loc = loc_of(L, m);
+        snprintf(what, sizeof what, "an ask of route '%s'", qname);
+        const schema sch = {what, keys, 2};
+        const yaml_node_t *first[2] = {0};
+        FOR_EACH_PAIR(m, pr) {
+            yaml_node_t *k = node_at(L, pr->key), *val = node_at(L, pr->value);
+            if (!k || !val || L->oom)
+                continue;
+            int f = schema_field(L, &sch, k, first);
+            if (f == 0)
+                a->id = load_conv_id(L, val);
+            else if (f == 1)
+                load_phrases(L, what, val, &a->any);
+        }
+        if (!first[0] || !first[1])
+            error_at(L, m, "an ask of route '%s' needs 'id' and 'any'", qname);
+    }
+}
+
+enum { LP_HISTORY, LP_SIMILARITY, LP_REPEATS, LP_REPEAT_ASK, LP_ASKS, LP_COUNT };
+static const char *const loop_keys[LP_COUNT] = {
+    "history", "similarity", "repeats", "repeat_ask", "asks",
+};
+
+static void load_loop(loader *L, rg__mconv *c, const char *qname,
+                      const yaml_node_t *v)
+{
+    char buf[DESC_SIZE], what[RG__QUOTE_SIZE + 32];
+    c->has_loop = 1;
+    c->loop_loc = loc_of(L, v);
+    if (v->type == YAML_SCALAR_NODE && slen(v) == 3 && !strcmp(sval(v), "off")) {
+        c->loop_off = 1;
+        return;
+    }
+    if (v->type != YAML_MAPPING_NODE) {
+        error_at(L, v, "'loop' of route '%s' must be a mapping (history, "
+                 "similarity, repeats, repeat_ask, asks) or 'off', got %s",
+                 qname, describe(buf, v));
+        return;
+    }
+    snprintf(what, sizeof what, "'loop' of route '%s'", qname);
+    const schema sch = {what, loop_keys, LP_COUNT};
+    const yaml_node_t *first[LP_COUNT] = {0};
+    FOR_EACH_PAIR(v, pr) {
+        yaml_node_t *k = node_at(L, pr->key), *val = node_at(L, pr->value);
+        if (!k || !val || L->oom)
+            continue;
+        uint64_t x;
+        switch (schema_field(L, &sch, k, first)) {
+        case LP_HISTORY:
+            if (!get_posint(L, "history", val, RG__HISTORY_MAX, &x)) {
+                c->history = (uint32_t)x;
+                c->has_history = 1;
+            }
+            break;
+        case LP_SIMILARITY:
+            c->has_similarity = !get_unit(L, "similarity", val, &c->similarity);
+            break;
+        case LP_REPEATS:
+            if (!get_posint(L, "repeats", val, RG__HISTORY_MAX, &x)) {
+                c->repeats = (uint32_t)x;
+                c->has_repeats = 1;
+            }
+            break;
+        case LP_REPEAT_ASK:
+            if (!get_posint(L, "repeat_ask", val, RG__HISTORY_MAX + 1, &x)) {
+                if (x < 2)
+                    error_at(L, val, "'repeat_ask' must be at least 2 (the "
+                             "draft's ask and an earlier one)");
+                else {
+                    c->repeat_ask = (uint32_t)x;
+                    c->has_repeat_ask = 1;
+                }
+            }
+            break;
+        case LP_ASKS:
+            c->has_asks = 1;
+            load_asks(L, c, qname, val);
+            break;
+        default:
+            break;
+        }
+    }
+}
+
+enum { RQ_ID, RQ_ANY, RQ_WHEN, RQ_COUNT };
+static const char *const require_keys[RQ_COUNT] = {"id", "any", "when"};
+static const char *const when_keys[3] = {"first_turn", "channel", "locale"};
+
+static void load_when(loader *L, rg__mrequire *r, const char *what,
+                      const yaml_node_t *v)
+{
+    static const char *const channels[] = {"chat", "voice", "sms", "email"};
+    char buf[DESC_SIZE];
+    if (v->type != YAML_MAPPING_NODE) {
+        error_at(L, v, "'when' of %s must be a mapping (first_turn, channel, "
+                 "locale), got %s", what, describe(buf, v));
+        return;
+    }
+    const schema sch = {what, when_keys, 3};
+    const yaml_node_t *first[3] = {0};
+    FOR_EACH_PAIR(v, pr) {
+        yaml_node_t *k = node_at(L, pr->key), *val = node_at(L, pr->value);
+        if (!k || !val || L->oom)
+            continue;
+        int f = schema_field(L, &sch, k, first), x;
+        if (f == 0) {
+            get_bool(L, "first_turn", val, &r->first_turn);
+        } else if (f == 1) {
+            x = get_enum(L, "channel", val, channels, 4, "chat, voice, sms, email");
+            if (x >= 0)
+                r->channel = RG__WCH_CHAT + x;
+        } else if (f == 2) {
+            char *lang = get_string(L, "locale", val, 0);
+            if (lang && (strlen(lang) > 3 || strspn(lang, "abcdefghijklmnopqrstuvwxyz") != strlen(lang))) {
+                error_at(L, val, "'locale' in 'when' is a language code in lower "
+                         "case ('es', 'en'); it matches es, es-MX, es_ES, ...");
+                rg__free(L->a, lang);
+                lang = NULL;
+            }
+            r->lang = lang;
+        }
+    }
+}
+
+static void load_require(loader *L, rg__mconv *c, const char *qname,
+                         const yaml_node_t *v)
+{
+    char buf[DESC_SIZE], what[RG__QUOTE_SIZE + 48];
+    c->require_loc = loc_of(L, v);
+    if (v->type != YAML_SEQUENCE_NODE) {
+        error_at(L, v, "'require' of route '%s' must be a list of {id, any, "
+                 "when}, got %s", qname, describe(buf, v));
+        return;
+    }
+    size_t cap = 0;
+    FOR_EACH_ITEM(v, it) {
+        yaml_node_t *m = node_at(L, *it);
+        if (!m || L->oom)
+            continue;
+        if (m->type != YAML_MAPPING_NODE) {
+            error_at(L, m, "each item of 'require' of route '%s' must be a "
+                     "mapping {id, any, when}, got %s", qname, describe(buf, m));
+            continue;
+        }
+        if (rg__grow(L->a, (void **)&c->req, &cap, c->nreq + 1, sizeof *c->req)) {
+            L->oom = 1;
+            return;
+        }
+        rg__mrequire *r = &c->req[c->nreq++];
+        memset(r, 0, sizeof *r);
+        r->loc = loc_of(L, m);
+        snprintf(what, sizeof what, "a requirement of route '%s'", qname);
+        const schema sch = {what, require_keys, RQ_COUNT};
+        const yaml_node_t *first[RQ_COUNT] = {0};
+        FOR_EACH_PAIR(m, pr) {
+            yaml_node_t *k = node_at(L, pr->key), *val = node_at(L, pr->value);
+            if (!k || !val || L->oom)
+                continue;
+            switch (schema_field(L, &sch, k, first)) {
+            case RQ_ID:
+                r->id = load_conv_id(L, val);
+                break;
+            case RQ_ANY:
+                load_phrases(L, what, val, &r->any);
+                break;
+            case RQ_WHEN:
+                load_when(L, r, what, val);
+                break;
+            default:
+                break;
+            }
+        }
+        if (!first[RQ_ID] || !first[RQ_ANY])
+            error_at(L, m, "a requirement of route '%s' needs 'id' and 'any'",
+                     qname);
+    }
+}
+
+/* `overrides:` [{when: {channel, locale}, categories: {...}}]: each item
+ * becomes a pseudo-route "R[channel=voice,locale=es]" whose rules beat
+ * the route's (and its parents') when the request matches. */
+static void load_overrides(loader *L, rg__mconv *c, const char *name,
+                           const char *qname, const yaml_node_t *v)
+{
+    static const char *const keys[] = {"when", "categories"};
+    char buf[DESC_SIZE], what[RG__QUOTE_SIZE + 48];
+    if (v->type != YAML_SEQUENCE_NODE) {
+        error_at(L, v, "'overrides' of route '%s' must be a list of {when, "
+                 "categories}, got %s", qname, describe(buf, v));
+        return;
+    }
+    size_t cap = 0;
+    FOR_EACH_ITEM(v, it) {
+        yaml_node_t *m = node_at(L, *it);
+        if (!m || L->oom)
+            continue;
+        if (m->type != YAML_MAPPING_NODE) {
+            error_at(L, m, "each override of route '%s' must be a mapping "
+                     "{when, categories}, got %s", qname, describe(buf, m));
+            continue;
+        }
+        snprintf(what, sizeof what, "an override of route '%s'", qname);
+        const schema sch = {what, keys, 2};
+        const yaml_node_t *first[2] = {0};
+        rg__mrequire cond;
+        memset(&cond, 0, sizeof cond);
+        const yaml_node_t *cats = NULL;
+        FOR_EACH_PAIR(m, pr) {
+            yaml_node_t *k = node_at(L, pr->key), *val = node_at(L, pr->value);
+            if (!k || !val || L->oom)
+                continue;
+            int f = schema_field(L, &sch, k, first);
+            if (f == 0)
+                load_when(L, &cond, what, val);
+            else if (f == 1)
+                cats = val;
+        }
+        if (cond.first_turn)
+            error_at(L, first[0], "'first_turn' applies to 'require', not to "
+                     "overrides (give channel and/or locale)");
+        if (!first[0] || !first[1] || (!cond.channel && !cond.lang)) {
+            if (!first[0] || !first[1])
+                error_at(L, m, "an override of route '%s' needs 'when' (channel "
+                         "and/or locale) and 'categories'", qname);
+            else if (!cond.first_turn)
+                error_at(L, first[0], "'when' of an override needs channel and/or "
+                         "locale");
+            rg__free(L->a, cond.lang);
+            continue;
+        }
+        if (rg__grow(L->a, (void **)&c->ovr, &cap, c->novr + 1, sizeof *c->ovr)) {
+            rg__free(L->a, cond.lang);
+            L->oom = 1;
+            return;
+        }
+        static const char *const chn[] = {"", "chat", "voice", "sms", "email"};
+        rg__moverride *o = &c->ovr[c->novr++];
+        memset(o, 0, sizeof *o);
+        o->channel = cond.channel;
+        o->lang = cond.lang;
+        o->route.loc = loc_of(L, m);
+        char nm[256];
+        snprintf(nm, sizeof nm, "%.120s[%s%s%s%s%s]", name,
+                 cond.channel ? "channel=" : "", chn[cond.channel],
+                 cond.channel && cond.lang ? "," : "",
+                 cond.lang ? "locale=" : "", cond.lang ? cond.lang : "");
+        if (!(o->route.name = rg__strdup(L->a, nm))) {
+            L->oom = 1;
+            return;
+        }
+        load_rules(L, &o->route, qname, cats);
+    }
+}
+
 static void load_route(loader *L, const yaml_node_t *k, const yaml_node_t *v)
 {
     char buf[DESC_SIZE], qname[RG__QUOTE_SIZE], what[RG__QUOTE_SIZE + 16];
@@ -1018,6 +1368,18 @@ static void load_route(loader *L, const yaml_node_t *k, const yaml_node_t *v)
             x = get_enum(L, "mode", fv, mode_names, 2, "enforce, shadow");
             rt.shadow = x == 1;
             rt.mode_loc = loc_of(L, fv);
+            break;
+        case R_LOOP:
+            if (conv_of(L, &rt))
+                load_loop(L, rt.conv, qname, fv);
+            break;
+        case R_REQUIRE:
+            if (conv_of(L, &rt))
+                load_require(L, rt.conv, qname, fv);
+            break;
+        case R_OVERRIDES:
+            if (conv_of(L, &rt))
+                load_overrides(L, rt.conv, name, qname, fv);
             break;
         default:
             break;
@@ -1628,6 +1990,8 @@ int rg__policy_load_ex(const rg_allocator *a, const char *path,
         finish_routes(&L);
     if (!L.oom)
         finish_cats(&L);
+    if (!L.oom && rg__conv_model_finish(p))
+        L.oom = 1;
     rg__sha256_final(&L.hash, p->hash);
 
 done:

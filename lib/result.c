@@ -1,6 +1,7 @@
 /* result.c — the caller-owned result: allocation and accessors. The hot
  * path fills it in check.c. */
 #include "engine.h"
+#include "conv.h"
 #include "alloc.h"
 #include <string.h>
 
@@ -16,7 +17,13 @@ int rg_result_alloc(const rg_allocator *allocator, rg_result **out)
         return RG_E_NOMEM;
     r->a = a;
     r->hits = rg__calloc(&a, RG_MAX_HITS, sizeof *r->hits);
-    if (!r->hits) {
+    /* The handoff excerpt's fixed buffer (handoff.c), here so that no
+     * check ever allocates it. */
+    r->excerpt = rg__malloc(&a, RG__EXCERPT_CAP);
+    r->excerpt_cap = RG__EXCERPT_CAP;
+    if (!r->hits || !r->excerpt) {
+        rg__free(&a, r->hits);
+        rg__free(&a, r->excerpt);
         rg__free(&a, r);
         return RG_E_NOMEM;
     }
@@ -36,6 +43,7 @@ void rg_result_free(rg_result *r)
     rg__free(&a, r->arena);
     rg__free(&a, r->redacted);
     rg__free(&a, r->sarena);
+    rg__free(&a, r->excerpt);
     rg__free(&a, r);
 }
 
@@ -56,6 +64,10 @@ void rg__result_reset(rg_result *r)
     r->version[0] = '\0';
     r->hash[0] = '\0';
     r->has_shadow = 0;
+    r->turn = 1;
+    r->channel[0] = r->locale[0] = '\0';
+    r->has_excerpt = 0;
+    r->excerpt_len = 0;
 }
 
 rg_verdict rg_result_verdict(const rg_result *r) { return r ? r->verdict : RG_HANDOFF; }

@@ -24,6 +24,7 @@ typedef struct rg__pat {
     uint8_t type;    /* RG__PAT_* */
     uint8_t edges;   /* RG__EDGE_* */
     uint16_t ctx;    /* context block index (RG__PAT_CONTEXT) */
+    uint8_t scope;   /* its detector's RG__SCOPE_* (conv.h) */
 } rg__pat;
 
 /* A compiled `context:` block. */
@@ -48,6 +49,7 @@ typedef struct rg__cdet {
     int shadow;            /* `mode: shadow`: reported, never decides */
     const char *pattern;   /* regex / pcre as written (owned), for bundles */
     uint32_t pcre_opts;    /* the PCRE2 compile options `re` was built with */
+    uint8_t scope;         /* RG__SCOPE_* (conv.h): texts it scans */
 } rg__cdet;
 
 /* A threshold value that is never crossed (`off` or unset). */
@@ -123,6 +125,9 @@ typedef struct rg__snapshot {
     /* stream.c: the streaming databases, built by the first
      * rg_stream_open on this snapshot (NULL until then); freed with it. */
     _Atomic(struct rg__sdb *) sdb;
+    /* conv.h: conversation rules per route, or NULL when the policy set
+     * has none (and no user-scoped detector). */
+    struct rg__sconv *conv;
 } rg__snapshot;
 
 /* Compile a checked policy model into a snapshot. Errors (with the

@@ -44,6 +44,7 @@
  * length of the stream so far except through those hits, which are
  * capped. */
 #include "stream.h"
+#include "conv.h"
 #include "alloc.h"
 #include "metrics.h"
 #include "normalize.h"
@@ -96,6 +97,7 @@ struct rg_stream {
     rg_allocator a;
     char *route;
     char *channel, *locale;
+    size_t turns;              /* the request's history_count (conv.h) */
     rg_label *labels;
     size_t nlabels;
     int status;                /* sticky error */
@@ -273,6 +275,7 @@ int rg_stream_open(rg_engine *engine, const rg_request *req, rg_stream **out)
     st->route = dupstr(&st->a, req->route ? req->route : "default", &oom);
     st->channel = dupstr(&st->a, req->channel, &oom);
     st->locale = dupstr(&st->a, req->locale, &oom);
+    st->turns = req->history_count;
     if (req->label_count) {
         st->labels = rg__calloc(&st->a, req->label_count, sizeof *st->labels);
         if (!st->labels)
@@ -733,6 +736,8 @@ static int rx_step(rg_stream *st, rg_scratch *sc, const rg__snapshot *s, int fin
         rxstate *r = &st->rx[k];
         const rg__rxslot *x = &d->rx[k];
         const rg__cdet *cd = &s->dets[x->det];
+        if (!(cd->scope & 1u))
+            continue; /* reads the user message only (`scan:`, conv.h) */
         int view = x->view;
         /* The text that can no longer change: the raw view, and the
          * normalized view up to the unfinished word (held back whole). A
@@ -1420,7 +1425,25 @@ static int decide(rg_stream *st, rg_scratch *sc, const rg__snapshot *s,
     if (st->invalid)
         result->flags |= RG_FLAG_INVALID_UTF8;
     size_t rlen = st->oversize ? st->lim : st->len;
-    int rc = rg__decide(sc, s, route, st->text, rlen, st->oversize, with_copy, result);
+    /* Conversation rules (conv.h): overrides by channel and locale on
+     * every decision; required disclosures once the whole text is known. */
+    rg_request q;
+    memset(&q, 0, sizeof q);
+    q.history_count = st->turns;
+    q.channel = st->channel;
+    q.locale = st->locale;
+    rg__croute vroute;
+    const rg__croute *eff = rg__conv_route(s, route, &q, &vroute);
+    if (sc->conv)
+        sc->conv->nhits = 0;
+    if (with_copy && s->conv) {
+        int cs = rg__conv_eval(sc, s, route, &q, st->text, rlen, NULL, 0);
+        if (cs)
+            return cs;
+    }
+    int rc = rg__decide(sc, s, eff, st->text, rlen, st->oversize, with_copy, result);
+    if (sc->conv)
+        sc->conv->nhits = 0;
     clear_scratch(sc);
     sc->truncated = 0;
     sc->timed_out = 0;

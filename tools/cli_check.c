@@ -27,6 +27,8 @@ static void usage(FILE *out)
             "  -u, --user TEXT      the user's last message\n"
             "      --history TEXT   an earlier assistant reply, oldest first "
             "(repeatable)\n"
+            "      --history-file FILE  earlier assistant replies, one per line, "
+            "oldest first\n"
             "  -c, --channel C      chat, voice, sms, email\n"
             "  -l, --locale L       BCP 47 locale, e.g. en-US\n"
             "  -j, --json           print the batch output object instead\n"
@@ -93,10 +95,20 @@ static void print_human(const rg_result *r, const char *reply, size_t len,
         for (size_t i = 0; i < nh; i++) {
             const rg_hit *h = rg_result_hit(r, i);
             char span[48];
-            snprintf(span, sizeof span, "[%zu,%zu)", h->start, h->end);
+            if (h->source == RG_SOURCE_USER)
+                snprintf(span, sizeof span, "user[%zu,%zu)", h->start, h->end);
+            else if (h->source == RG_SOURCE_CONVERSATION)
+                snprintf(span, sizeof span, "conversation");
+            else
+                snprintf(span, sizeof span, "[%zu,%zu)", h->start, h->end);
             cli_buf_printf(&b, "  %-*s  %-*s  %-11s  %.2f  ", wd, h->detector,
                            wc, h->category, span, h->score);
-            cli_show_span(&b, reply, len, h->start, h->end, SPAN_SHOW_MAX);
+            if (h->source == RG_SOURCE_REPLY)
+                cli_show_span(&b, reply, len, h->start, h->end, SPAN_SHOW_MAX);
+            else if (h->source == RG_SOURCE_USER)
+                cli_buf_puts(&b, "(in the user message)");
+            else
+                cli_buf_puts(&b, "(not in the draft)");
             if (h->shadow) /* mode: shadow — reported, never decides */
                 cli_buf_puts(&b, "  [shadow]");
             cli_buf_putc(&b, '\n');
@@ -155,6 +167,7 @@ int cli_check_main(int argc, char **argv)
         {"route", required_argument, NULL, 'r'},
         {"user", required_argument, NULL, 'u'},
         {"history", required_argument, NULL, 'H'},
+        {"history-file", required_argument, NULL, 'F'},
         {"channel", required_argument, NULL, 'c'},
         {"locale", required_argument, NULL, 'l'},
         {"json", no_argument, NULL, 'j'},
@@ -166,6 +179,7 @@ int cli_check_main(int argc, char **argv)
     rg_text history[MAX_HISTORY];
     size_t nhistory = 0;
     int json = 0, c;
+    char *hist_data = NULL;
 
     opterr = 0;
     optind = 1;
@@ -185,8 +199,57 @@ int cli_check_main(int argc, char **argv)
             history[nhistory].len = strlen(optarg);
             nhistory++;
             break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: return cli_bad_option(VERB, c, argv);
+        case 'F': {
+            /* One reply per line (docs/CONVERSATION.md); empty lines skipped. */
+            FILE *hf = fopen(optarg, "rb");
+            if (!hf) {
+                free(hist_data);
+                return cli_usage_error(VERB, "cannot open %s: %s", optarg, strerror(errno));
+            }
+            size_t cap = 0, len = 0;
+            char *data = NULL;
+            for (;;) {
+                if (len + 4096 + 1 > cap) {
+                    char *nd = realloc(data, cap = (cap ? cap * 2 : 8192));
+                    if (!nd) {
+                        free(data);
+                        fclose(hf);
+                        free(hist_data);
+                        return cli_usage_error(VERB, "out of memory");
+                    }
+                    data = nd;
+                }
+                size_t got = fread(data + len, 1, cap - len - 1, hf);
+                len += got;
+                if (got == 0)
+                    break;
+            }
+            fclose(hf);
+            free(hist_data);
+            hist_data = data;
+            for (size_t i = 0; i < len;) {
+                size_t j = i;
+                while (j < len && data[j] != '\n')
+                    j++;
+                size_t e = j;
+                if (e > i && data[e - 1] == '\r')
+                    e--;
+                if (e > i) {
+                    if (nhistory == MAX_HISTORY) {
+                        free(hist_data);
+                        return cli_usage_error(VERB, "at most %d history replies",
+                                               MAX_HISTORY);
+                    }
+                    history[nhistory].ptr = data + i;
+                    history[nhistory].len = e - i;
+                    nhistory++;
+                }
+                i = j + 1;
+            }
+            break;
+        }
+        case 'h': free(hist_data); usage(stdout); return CLI_EXIT_OK;
+        default: free(hist_data); return cli_bad_option(VERB, c, argv);
         }
     }
     if (argc - optind > 1)
@@ -298,5 +361,6 @@ out:
     rg_scratch_free(scratch);
     rg_engine_close(engine);
     free(stdin_data);
+    free(hist_data);
     return status;
 }

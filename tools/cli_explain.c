@@ -103,6 +103,12 @@ static void put_reply(cli_buf *b, const style *st, int use_colour,
     size_t i = 0;
     while (i < nh) {
         const rg_hit *h = rg_result_hit(r, i);
+        if (h->source != RG_SOURCE_REPLY || h->start < pos) {
+            /* Not a span of this text, or a conversation finding after
+             * the sorted reply hits (docs/CONVERSATION.md). */
+            i++;
+            continue;
+        }
         size_t s = h->start, e = h->end;
         if (s > len || e > len || s < pos)
             s = s < pos ? pos : s; /* hits are sorted; be safe anyway */
@@ -241,10 +247,19 @@ static void print_explain(const rg_engine *engine, const char *route,
     for (size_t i = 0; i < nh; i++) {
         const rg_hit *h = rg_result_hit(r, i);
         char span[48];
-        snprintf(span, sizeof span, "[%zu,%zu)", h->start, h->end);
+        if (h->source == RG_SOURCE_USER)
+            snprintf(span, sizeof span, "user[%zu,%zu)", h->start, h->end);
+        else if (h->source == RG_SOURCE_CONVERSATION)
+            snprintf(span, sizeof span, "conversation");
+        else
+            snprintf(span, sizeof span, "[%zu,%zu)", h->start, h->end);
         cli_buf_printf(&b, "  (%zu) %-*s  %-*s  %-12s %5.2f  ", i + 1, wd,
                        h->detector, wc, h->category, span, h->score);
-        cli_show_span(&b, reply, len, h->start, h->end, SPAN_SHOW_MAX);
+        if (h->source == RG_SOURCE_REPLY)
+            cli_show_span(&b, reply, len, h->start, h->end, SPAN_SHOW_MAX);
+        else
+            cli_buf_puts(&b, h->source == RG_SOURCE_USER ? "(in the user message)"
+                                                         : "(not in the draft)");
         if (h->shadow)
             cli_buf_printf(&b, "  %s[shadow]%s", st->shadow, st->reset);
         cli_buf_putc(&b, '\n');

@@ -263,6 +263,12 @@ void cli_json_hits(cli_buf *b, const rg_result *r)
         cli_json_num(b, h->score);
         if (h->shadow)
             cli_buf_puts(b, ",\"shadow\":true");
+        /* Offsets of a hit outside the reply refer to another text
+         * (docs/CONVERSATION.md); reply hits keep the old shape. */
+        if (h->source == RG_SOURCE_USER)
+            cli_buf_puts(b, ",\"source\":\"user_message\"");
+        else if (h->source == RG_SOURCE_CONVERSATION)
+            cli_buf_puts(b, ",\"source\":\"conversation\"");
         cli_buf_putc(b, '}');
     }
     cli_buf_putc(b, ']');
@@ -336,6 +342,24 @@ void cli_json_result(cli_buf *b, const json_t *id, const rg_result *r,
         cli_json_str(b, red, rlen);
     else
         cli_buf_puts(b, "null");
+    if (rg_result_verdict(r) == RG_HANDOFF) {
+        /* For the human who takes over (rg_result_handoff_json): already
+         * JSON, redacted, never the spans' text. */
+        char small[2048];
+        size_t need = 0;
+        int hs = rg_result_handoff_json(r, small, sizeof small, &need);
+        if (hs == RG_OK) {
+            cli_buf_puts(b, ",\"handoff_context\":");
+            cli_buf_puts(b, small);
+        } else if (hs == RG_E_RANGE) {
+            char *big = malloc(need + 1);
+            if (big && rg_result_handoff_json(r, big, need + 1, NULL) == RG_OK) {
+                cli_buf_puts(b, ",\"handoff_context\":");
+                cli_buf_puts(b, big);
+            }
+            free(big);
+        }
+    }
     if (flags & RG_FLAG_SHADOW) {
         /* Shadow mode (docs/AUTHORING.md): what would have been decided. */
         cli_buf_puts(b, ",\"shadow\":{\"verdict\":");

@@ -38,6 +38,10 @@ export interface Hit {
   score: number;
   /** The detector is in shadow mode: reported, but it did not count. */
   shadow: boolean;
+  /** The text the hit is in: the reply, the user message (start/end are
+   * then UTF-8 byte offsets of it), or a conversation-level finding with
+   * no span (a missing disclosure). docs/CONVERSATION.md. */
+  source: 'reply' | 'user_message' | 'conversation';
 }
 
 /** A category score crossed a threshold of the route. */
@@ -75,6 +79,23 @@ export interface Result {
   /** The verdict had shadow-mode rules enforced (equals `verdict` unless
    * flags include "shadow"). */
   shadowVerdict: Verdict;
+  /** For a handoff: the context for the human who takes over (route, turn,
+   * reasons, triggers as "[category]" placeholders, a redacted excerpt of
+   * the draft); null otherwise. docs/CONVERSATION.md. */
+  handoffContext: HandoffContext | null;
+}
+
+export interface HandoffContext {
+  route: string;
+  verdict: Verdict;
+  turn: number;
+  channel: string | null;
+  locale: string | null;
+  reasons: Array<{ category: string; action: string; score: number; threshold: number; rule: string }>;
+  triggers: Array<{ detector: string; category: string; source: string; start: number; end: number; span: string }>;
+  flags: Flag[];
+  excerpt: string | null;
+  policy: { version: string; hash: string };
 }
 
 export interface CheckOptions {

@@ -566,7 +566,9 @@ static napi_value make_result(napi_env env, guard *g, const rg_result *r, const 
     for (size_t i = 0; i < n; i++) {
         const rg_hit *h = rg_result_hit(r, i);
         size_t s = h->start, e = h->end;
-        if (as_string) {
+        /* A hit in the user message (or with no span) is not an offset of
+         * the reply: byte offsets, and the reply's cursor stays put. */
+        if (as_string && h->source == RG_SOURCE_REPLY) {
             s = utf16_index((const unsigned char *)reply, reply_len, h->start, &cur);
             e = utf16_index((const unsigned char *)reply, reply_len, h->end, &cur);
         }
@@ -579,6 +581,9 @@ static napi_value make_result(napi_env env, guard *g, const rg_result *r, const 
         CHECK_VAL(set_num(env, item, "byteEnd", (double)h->end));
         CHECK_VAL(set_num(env, item, "score", h->score));
         CHECK_VAL(set_bool(env, item, "shadow", h->shadow));
+        CHECK_VAL(set_str(env, item, "source",
+                          h->source == RG_SOURCE_USER ? "user_message"
+                          : h->source == RG_SOURCE_CONVERSATION ? "conversation" : "reply"));
         CHECK_NAPI(napi_set_element(env, arr, (uint32_t)i, item));
     }
     CHECK_NAPI(napi_set_named_property(env, o, "hits", arr));
@@ -626,6 +631,29 @@ static napi_value make_result(napi_env env, guard *g, const rg_result *r, const 
     CHECK_VAL(set_str(env, o, "shadowVerdict",
                        rg_verdict_name((flags & RG_FLAG_SHADOW) ? rg_result_shadow_verdict(r)
                                                                 : rg_result_verdict(r))));
+    /* For a handoff: the context for the human (docs/CONVERSATION.md),
+     * parsed with the global JSON.parse; null otherwise. */
+    napi_value hc;
+    CHECK_NAPI(napi_get_null(env, &hc));
+    if (rg_result_verdict(r) == RG_HANDOFF) {
+        char small[2048];
+        size_t need = 0;
+        char *text = small;
+        int hs = rg_result_handoff_json(r, small, sizeof small, &need);
+        if (hs == RG_E_RANGE && (text = malloc(need + 1)) != NULL)
+            hs = rg_result_handoff_json(r, text, need + 1, NULL);
+        if (hs == RG_OK) {
+            napi_value global, json, parse, str;
+            if (napi_get_global(env, &global) == napi_ok &&
+                napi_get_named_property(env, global, "JSON", &json) == napi_ok &&
+                napi_get_named_property(env, json, "parse", &parse) == napi_ok &&
+                napi_create_string_utf8(env, text, NAPI_AUTO_LENGTH, &str) == napi_ok)
+                napi_call_function(env, json, parse, 1, &str, &hc);
+        }
+        if (text && text != small)
+            free(text);
+    }
+    CHECK_NAPI(napi_set_named_property(env, o, "handoffContext", hc));
     return o;
 }
 

@@ -19,18 +19,46 @@ test('verdicts', () => {
   assert.equal(guard.check(`card ${CARD} ok`, { route: 'refunds' }).verdict, 'block');
 });
 
+test('a handoff carries its context, redacted', () => {
+  const r = guard.check(`darn it, card ${CARD}`, { history: ['hi', 'hello'], channel: 'voice' });
+  assert.equal(r.verdict, 'handoff');
+  const c = r.handoffContext;
+  assert.equal(c.turn, 3);
+  assert.equal(c.channel, 'voice');
+  assert.equal(c.triggers[0].span, '[toxicity.profanity]');
+  assert.ok(!JSON.stringify(c).includes(CARD));
+  assert.match(c.excerpt, /\[pii\.payment_card\]/);
+});
+
+test('user-message hits say so', () => {
+  const g = new Guard(SHIPPED);
+  try {
+    let r;
+    for (let i = 0; i < 5; i++) { // a preempted check is the fail-safe: retry
+      r = g.check('Sure, checking now.', { userMessage: 'agent please' });
+      if (!r.flags.includes('failsafe')) break;
+    }
+    assert.equal(r.verdict, 'handoff');
+    const h = r.hits.find((x) => x.detector === 'en.handoff.ask_human');
+    assert.equal(h.source, 'user_message');
+  } finally {
+    g.close();
+  }
+});
+
 test('result is a plain object with every field', () => {
   const r = guard.check('you idiot');
   assert.equal(Object.getPrototypeOf(r), Object.prototype);
   assert.deepEqual(Object.keys(r).sort(), [
-    'categories', 'elapsedNs', 'flags', 'hits', 'policy', 'reasons', 'redacted', 'route',
-    'shadowVerdict', 'verdict',
+    'categories', 'elapsedNs', 'flags', 'handoffContext', 'hits', 'policy', 'reasons',
+    'redacted', 'route', 'shadowVerdict', 'verdict',
   ]);
   assert.equal(r.route, 'default');
   assert.deepEqual(r.hits, [{
     detector: 't.insult', category: 'toxicity.insult', start: 4, end: 9, byteStart: 4,
-    byteEnd: 9, score: 0.9, shadow: false,
+    byteEnd: 9, score: 0.9, shadow: false, source: 'reply',
   }]);
+  assert.equal(r.handoffContext, null);
   assert.deepEqual(r.categories, { 'toxicity.insult': 0.9 });
   assert.deepEqual(r.reasons.map((x) => [x.action, x.threshold]).sort(),
     [['block', 0.8], ['handoff', 0.5]]);

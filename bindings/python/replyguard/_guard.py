@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import ctypes
+import json
 import os
 import threading
 import weakref
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Optional, Sequence, Tuple, Un
 from . import _lib
 from ._lib import (POINTER, rg_diag, rg_engine_info, rg_engine_options,
                    rg_request, rg_text)
-from ._types import (FLAG_BITS, VERDICTS, Diagnostic, Flag, Hit, PolicyInfo,
+from ._types import (FLAG_BITS, VERDICTS, Diagnostic, Flag, Hit, PolicyInfo, Verdict,
                      Reason, Result)
 from .errors import GuardClosedError, ReplyguardError, error_class
 
@@ -174,6 +175,21 @@ def _flag_tuple(bits: int) -> Tuple[Flag, ...]:
         t = _FLAGS[bits] = tuple(f for bit, f in FLAG_BITS if bits & bit)
     return t
 
+
+_SOURCES = {1: "user_message", 2: "conversation"}
+
+
+def _handoff_context(lib: Any, res: int) -> Optional[Dict[str, Any]]:
+    """rg_result_handoff_json as a dict (docs/CONVERSATION.md)."""
+    need = c_size_t()
+    buf = create_string_buffer(2048)
+    rc = lib.rg_result_handoff_json(res, buf, len(buf), byref(need))
+    if rc == -10:  # RG_E_RANGE
+        buf = create_string_buffer(need.value + 1)
+        rc = lib.rg_result_handoff_json(res, buf, len(buf), byref(need))
+    if rc != 0:
+        return None
+    return json.loads(buf.value.decode("utf-8", "replace"))
 
 class Guard:
     """A compiled policy set, ready to check draft replies.
@@ -393,6 +409,12 @@ class Guard:
             for i in range(n):
                 h = lib.rg_result_hit(res, i).contents
                 bs, be = h.start, h.end
+                if h.source:
+                    # Not a span of the reply (docs/CONVERSATION.md).
+                    out.append(Hit(h.detector.decode(), h.category.decode(),
+                                   bs, be, h.score, bs, be, bool(h.shadow),
+                                   _SOURCES.get(h.source, "conversation")))
+                    continue
                 if as_str:
                     s = _char_offset(raw, bs, memo)
                     e = _char_offset(raw, be, memo)
@@ -446,10 +468,14 @@ class Guard:
             route = rb.decode("utf-8", "replace")
             if len(_NAMES) < 1024:
                 _NAMES[rb] = route
+        handoff: Optional[Dict[str, Any]] = None
+        if verdict is Verdict.HANDOFF:
+            handoff = _handoff_context(lib, res)
         return Result(
             verdict, hits, categories, reasons, redacted,
             lib.rg_result_elapsed_ns(res), policy, route, flags,
-            VERDICTS[lib.rg_result_shadow_verdict(res)] if bits & 0x80 else verdict)
+            VERDICTS[lib.rg_result_shadow_verdict(res)] if bits & 0x80 else verdict,
+            handoff)
 
     # -- streaming --------------------------------------------------------
 

@@ -64,7 +64,7 @@ class rg_request(Structure):
 class rg_hit(Structure):
     _fields_ = [("detector", c_char_p), ("category", c_char_p),
                 ("start", c_size_t), ("end", c_size_t), ("score", c_double),
-                ("shadow", c_int)]
+                ("shadow", c_int), ("source", c_int)]
 
 
 class rg_category_score(Structure):
@@ -121,6 +121,8 @@ _SIGNATURES = {
     "rg_result_reason_count": (c_size_t, [_result_p]),
     "rg_result_reason": (POINTER(rg_reason), [_result_p, c_size_t]),
     "rg_result_redacted": (c_void_p, [_result_p, POINTER(c_size_t)]),
+    "rg_result_handoff_json": (c_int, [_result_p, c_char_p, c_size_t,
+                                       POINTER(c_size_t)]),
     "rg_result_elapsed_ns": (c_uint64, [_result_p]),
     "rg_result_route": (c_char_p, [_result_p]),
     "rg_result_policy_version": (c_char_p, [_result_p]),

@@ -60,6 +60,11 @@ class Hit(NamedTuple):
     byte_end: int
     #: The detector is in shadow mode: reported, but it did not count.
     shadow: bool = False
+    #: Which text the hit is in: ``"reply"``, ``"user_message"`` (then
+    #: ``start``/``end`` are UTF-8 byte offsets of the user message) or
+    #: ``"conversation"`` (a finding with no span, e.g. a missing
+    #: disclosure). See docs/CONVERSATION.md.
+    source: str = "reply"
 
 
 class Reason(NamedTuple):
@@ -125,6 +130,10 @@ class Result(NamedTuple):
     #: What the verdict would have been had shadow-mode rules enforced
     #: (equal to ``verdict`` unless ``Flag.SHADOW`` is set).
     shadow_verdict: Verdict
+    #: For a handoff: the context for the human who takes over (route, turn,
+    #: reasons, triggers as ``[category]`` placeholders, a redacted excerpt of
+    #: the draft); None for allow and block. docs/CONVERSATION.md.
+    handoff_context: Optional[Dict[str, Any]] = None
 
     @property
     def failsafe(self) -> bool:
@@ -150,7 +159,8 @@ class Result(NamedTuple):
             "categories": dict(self.categories),
             "hits": [dict({"detector": h.detector, "category": h.category,
                            "start": h.byte_start, "end": h.byte_end,
-                           "score": h.score}, **({"shadow": True} if h.shadow else {}))
+                           "score": h.score}, **({"shadow": True} if h.shadow else {}),
+                          **({"source": h.source} if h.source != "reply" else {}))
                      for h in self.hits],
             "reasons": [{k: v for k, v in r._asdict().items()
                          if k != "shadow" or v} for r in self.reasons],

@@ -43,7 +43,7 @@ int main(void)
     F(rg_request, history_count); F(rg_request, channel); F(rg_request, locale);
     F(rg_request, labels); F(rg_request, label_count); E();
     S(rg_hit); F(rg_hit, detector); F(rg_hit, category); F(rg_hit, start); F(rg_hit, end);
-    F(rg_hit, score); F(rg_hit, shadow); E();
+    F(rg_hit, score); F(rg_hit, shadow); F(rg_hit, source); E();
     S(rg_category_score); F(rg_category_score, category); F(rg_category_score, score);
     F(rg_category_score, verdict); F(rg_category_score, redact);
     F(rg_category_score, shadow_score); E();

@@ -32,6 +32,30 @@ class GuardTest(unittest.TestCase):
         self.assertEqual(g.check(f"card {CARD} ok", route="refunds").verdict,
                          Verdict.BLOCK)
 
+    def test_handoff_context(self) -> None:
+        r = self.guard.check(f"darn it, card {CARD}", history=["hi", "hello"],
+                             channel="voice", locale="en-US")
+        self.assertEqual(r.verdict, Verdict.HANDOFF)
+        ctx = r.handoff_context
+        self.assertIsInstance(ctx, dict)
+        self.assertEqual(ctx["turn"], 3)
+        self.assertEqual(ctx["channel"], "voice")
+        self.assertEqual(ctx["triggers"][0]["span"], "[toxicity.profanity]")
+        self.assertNotIn(CARD, json.dumps(ctx))
+        self.assertIn("[pii.payment_card]", ctx["excerpt"])
+        self.assertIsNone(self.guard.check("Hello").handoff_context)
+
+    def test_user_message_hits_have_their_source(self) -> None:
+        with Guard(SHIPPED) as g:
+            for _ in range(5):  # a preempted check is the fail-safe: retry
+                r = g.check("Sure, checking now.", user_message="agent please")
+                if not r.failsafe:
+                    break
+            self.assertEqual(r.verdict, Verdict.HANDOFF)
+            src = {h.detector: h.source for h in r.hits}
+            self.assertEqual(src.get("en.handoff.ask_human"), "user_message")
+            self.assertEqual(r.to_dict()["hits"][0].get("source"), "user_message")
+
     def test_verdict_is_a_str_enum(self) -> None:
         v = self.guard.check("you idiot").verdict
         self.assertIsInstance(v, str)
