@@ -322,6 +322,7 @@ static void test_bundle_same_answers(void **state)
     }
     rgt_close(&b);
     rgt_rmtree(dir);
+    free(dir);
 }
 
 /* ---- policy errors ---------------------------------------------------- */
@@ -341,6 +342,7 @@ static void expect_error(const char *yaml, const char *needle, unsigned line)
     }
     rg_diag_free(d);
     rgt_rmtree(dir);
+    free(dir);
 }
 
 static void test_policy_errors(void **state)
