@@ -34,7 +34,8 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 2u /* 2: the expressions behind each database */
+#define BUNDLE_FORMAT 3u /* 2: the expressions behind each database;
+                             3: the digit-gated raw databases */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -141,6 +142,19 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
         rg__w_u64(&w, n);
         rg__w_bytes(&w, bytes, n);
         free(bytes); /* Hyperscan's misc allocator: malloc */
+    }
+    rg__w_u32(&w, (uint32_t)s->ngdb);
+    for (size_t g = 0; g < s->ngdb; g++) {
+        char *bytes = NULL;
+        size_t n = 0;
+        if (hs_serialize_database(s->gdb[g], &bytes, &n) != HS_SUCCESS) {
+            rg__free(a, w.p);
+            return RG_E_NOMEM;
+        }
+        rg__w_u32(&w, s->gate[g]);
+        rg__w_u64(&w, n);
+        rg__w_bytes(&w, bytes, n);
+        free(bytes);
     }
     /* The expressions behind each database: streaming compiles its own
      * HS_MODE_STREAM databases from them on first use (stream.c). */
@@ -367,21 +381,47 @@ static int decode(dec *x, char *why, size_t whysize)
             (p->type == RG__PAT_CONTEXT && p->ctx >= s->dets[p->det].nctx))
             x->r.bad = 1; /* the scan callback indexes with these */
     }
-    for (int vi = 0; vi < RG__VIEW_COUNT && !x->r.bad; vi++) {
+    for (int vi = 0; vi < RG__VIEW_COUNT + RG__NGATES && !x->r.bad; vi++) {
+        hs_database_t **db = vi < RG__VIEW_COUNT ? &s->db[vi] : NULL;
+        if (vi == RG__VIEW_COUNT) {
+            /* The digit-gated raw databases (format 3). */
+            uint32_t ng = rg__r_u32(&x->r);
+            if (x->r.bad || ng > RG__NGATES) {
+                x->r.bad = 1;
+                break;
+            }
+            if (ng == 0)
+                break;
+            s->ngdb = ng;
+        }
+        if (vi >= RG__VIEW_COUNT) {
+            size_t g = (size_t)(vi - RG__VIEW_COUNT);
+            if (g >= s->ngdb)
+                break;
+            db = &s->gdb[g];
+            s->gate[g] = rg__r_u32(&x->r);
+            if (g > 0 && s->gate[g] < s->gate[g - 1]) {
+                x->r.bad = 1; /* check.c relies on ascending gates */
+                break;
+            }
+        }
         uint64_t dn = rg__r_u64(&x->r);
-        if (dn == 0)
+        if (dn == 0) {
+            if (vi >= RG__VIEW_COUNT)
+                x->r.bad = 1; /* a gated database is never empty */
             continue;
+        }
         const uint8_t *bytes = dn <= x->r.len ? rg__r_bytes(&x->r, (size_t)dn) : NULL;
         if (!bytes) {
             x->r.bad = 1;
             break;
         }
-        if (hs_deserialize_database((const char *)bytes, (size_t)dn, &s->db[vi]) !=
+        if (hs_deserialize_database((const char *)bytes, (size_t)dn, db) !=
             HS_SUCCESS) {
             snprintf(why, whysize, "a Hyperscan database does not load");
             return RG_E_BUNDLE;
         }
-        hs_error_t e = hs_alloc_scratch(s->db[vi], &s->proto);
+        hs_error_t e = hs_alloc_scratch(*db, &s->proto);
         if (e == HS_NOMEM)
             return RG_E_NOMEM;
         if (e != HS_SUCCESS) {

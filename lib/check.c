@@ -526,6 +526,20 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
             need += slen(t->key[f]) + slen(t->from[f]);
     }
     if (need > result->arena_cap) {
+        /* Grow straight to what any check on this route could need (every
+         * detector and category touched), computed only here: what a check
+         * touches depends on how far it got before its deadline, so
+         * growing to `need` let a warmed-up result allocate again after a
+         * warm-up pass that had timed out (the allocation smoke test
+         * caught it, 1 in ~1,200 checks on a loaded machine). */
+        size_t bound = slen(route->name);
+        for (size_t d = 0; d < s->ndets; d++)
+            bound += slen(s->dets[d].id) + slen(s->cats[s->dets[d].cat]);
+        for (size_t c = 0; c < s->ncats; c++)
+            for (int f = 0; f < RG__F_COUNT; f++)
+                bound += slen(route->thr[c].key[f]) + slen(route->thr[c].from[f]);
+        if (bound > need)
+            need = bound;
         char *na = rg__realloc(&result->a, result->arena, need);
         if (!na) {
             return RG_E_NOMEM;
@@ -533,6 +547,14 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
         result->arena = na;
         result->arena_cap = need;
     }
+    /* Likewise reasons and categories: at most one per category (and
+     * field), whatever this check found. */
+    if (sc->ncat_touched &&
+        (rg__grow(&result->a, (void **)&result->reasons, &result->capreasons,
+                  s->ncats * RG__F_COUNT, sizeof *result->reasons) ||
+         rg__grow(&result->a, (void **)&result->cats, &result->capcats, s->ncats,
+                  sizeof *result->cats)))
+        return RG_E_NOMEM;
     result->arena_len = 0;
     result->route = arena_put(result, route->name);
     for (size_t i = 0; i < sc->ntouched; i++) {
@@ -757,7 +779,7 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
     int invalid = 0;
     int need_compact = s->db[RG__VIEW_COMPACT] != NULL;
     int need_norm = s->db[RG__VIEW_NORM] != NULL || need_compact;
-    int need_raw = s->db[RG__VIEW_RAW] != NULL;
+    int need_raw = s->db[RG__VIEW_RAW] != NULL || s->ngdb;
     for (size_t i = 0; i < s->nalways; i++) {
         if (s->dets[s->always[i]].view == RG__VIEW_NORM)
             need_norm = 1;
@@ -806,7 +828,8 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
 
     /* Scan. */
     for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
-        if (!s->db[v] || vlen[v] == 0)
+        int gated = v == RG__VIEW_RAW && s->ngdb;
+        if ((!s->db[v] && !gated) || vlen[v] == 0)
             continue;
         if (past_deadline(sc))
             break;
@@ -814,8 +837,18 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         sc->vlen = vlen[v];
         sc->vmark = v == RG__VIEW_COMPACT ? sc->view[v].mark : NULL;
         sc->cur_view = (uint8_t)v;
-        hs_error_t err = hs_scan(s->db[v], vtext[v], (unsigned)vlen[v], 0, sc->hs,
-                                 on_match, sc);
+        hs_error_t err = HS_SUCCESS;
+        if (s->db[v])
+            err = hs_scan(s->db[v], vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);
+        if (gated && err == HS_SUCCESS) {
+            /* Digit-gated raw databases (digits.c): a pattern that needs
+             * more digits than the reply has cannot match; most replies
+             * skip them all. Gates ascend. */
+            size_t nd = rg__count_digits(vtext[v], vlen[v], s->gate[s->ngdb - 1]);
+            for (size_t g = 0; g < s->ngdb && nd >= s->gate[g] && err == HS_SUCCESS; g++)
+                err = hs_scan(s->gdb[g], vtext[v], (unsigned)vlen[v], 0, sc->hs,
+                              on_match, sc);
+        }
         if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
             status = fail(result, route->on_error, RG_E_ENGINE);
             goto out;

@@ -498,35 +498,90 @@ static int build_detectors(builder *b)
     return b->oom ? -1 : 0;
 }
 
-static int build_databases(builder *b)
+/* Compile one Hyperscan database from n expressions of view v (pattern
+ * ids index s->pats); a failure names the detector at fault. */
+static int compile_db(builder *b, char *const *expr, const unsigned *flags,
+                      const unsigned *ids, size_t n, hs_database_t **db)
 {
     rg__snapshot *s = b->s;
+    hs_compile_error_t *err = NULL;
+    if (rg__hs_compile_multi(b->cache, (const char *const *)expr, flags, ids,
+                             (unsigned)n, b->platform, db, &err) != HS_SUCCESS) {
+        const rg__loc *l = NULL;
+        const char *id = "?";
+        if (err && err->expression >= 0 && (size_t)err->expression < n) {
+            const rg__pat *pat = &s->pats[ids[err->expression]];
+            const rg__detector *det = &b->p->detectors[pat->det];
+            l = &det->pattern_loc;
+            if (!l->file)
+                l = &det->loc;
+            id = det->id;
+        }
+        rg__diag_error(b->d, l ? l->file : NULL, l ? l->line : 0,
+                       l ? l->column : 0,
+                       "detector '%s': Hyperscan database compile failed: %s", id,
+                       err ? err->message : "unknown error");
+        hs_free_compile_error(err);
+        return RG_E_COMPILE;
+    }
+    if (hs_alloc_scratch(*db, &s->proto) != HS_SUCCESS)
+        return RG_E_NOMEM;
+    return RG_OK;
+}
+
+/* The raw view split by digits (digits.c): the expressions every match
+ * of which needs gate[t] ASCII digits go to gdb[t], the rest to
+ * db[RG__VIEW_RAW]. Same expressions, flags and ids, so each pattern
+ * matches exactly as it would in one database; a check just skips the
+ * databases whose gate the reply's digits do not reach. */
+static int build_raw_split(builder *b)
+{
+    rg__snapshot *s = b->s;
+    size_t n = b->n[RG__VIEW_RAW];
+    char **e = rg__calloc(b->a, (RG__NGATES + 1) * n, sizeof *e);
+    unsigned *f = rg__calloc(b->a, (RG__NGATES + 1) * n, sizeof *f);
+    unsigned *id = rg__calloc(b->a, (RG__NGATES + 1) * n, sizeof *id);
+    size_t cnt[RG__NGATES + 1] = {0};
+    int rc = RG_OK;
+    if (!e || !f || !id) {
+        rc = RG_E_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int g = rg__gate_of(rg__min_digits(b->expr[RG__VIEW_RAW][i])) + 1;
+        size_t k = (size_t)g * n + cnt[g]++;
+        e[k] = b->expr[RG__VIEW_RAW][i];
+        f[k] = b->flags[RG__VIEW_RAW][i];
+        id[k] = b->ids[RG__VIEW_RAW][i];
+    }
+    if (cnt[0])
+        rc = compile_db(b, e, f, id, cnt[0], &s->db[RG__VIEW_RAW]);
+    for (int g = 0; g < RG__NGATES && rc == RG_OK; g++) {
+        if (!cnt[g + 1])
+            continue;
+        size_t k = (size_t)(g + 1) * n;
+        rc = compile_db(b, e + k, f + k, id + k, cnt[g + 1], &s->gdb[s->ngdb]);
+        if (rc == RG_OK)
+            s->gate[s->ngdb++] = rg__gates[g];
+    }
+done:
+    rg__free(b->a, e);
+    rg__free(b->a, f);
+    rg__free(b->a, id);
+    return rc;
+}
+
+static int build_databases(builder *b)
+{
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
         if (b->n[v] == 0)
             continue;
-        hs_compile_error_t *err = NULL;
-        if (rg__hs_compile_multi(b->cache, (const char *const *)b->expr[v],
-                                 b->flags[v], b->ids[v], (unsigned)b->n[v],
-                                 b->platform, &s->db[v], &err) != HS_SUCCESS) {
-            const rg__loc *l = NULL;
-            const char *id = "?";
-            if (err && err->expression >= 0 && (size_t)err->expression < b->n[v]) {
-                const rg__pat *pat = &s->pats[b->ids[v][err->expression]];
-                const rg__detector *det = &b->p->detectors[pat->det];
-                l = &det->pattern_loc;
-                if (!l->file)
-                    l = &det->loc;
-                id = det->id;
-            }
-            rg__diag_error(b->d, l ? l->file : NULL, l ? l->line : 0,
-                           l ? l->column : 0,
-                           "detector '%s': Hyperscan database compile failed: %s", id,
-                           err ? err->message : "unknown error");
-            hs_free_compile_error(err);
-            return RG_E_COMPILE;
-        }
-        if (hs_alloc_scratch(s->db[v], &s->proto) != HS_SUCCESS)
-            return RG_E_NOMEM;
+        int rc = v == RG__VIEW_RAW
+                     ? build_raw_split(b)
+                     : compile_db(b, b->expr[v], b->flags[v], b->ids[v], b->n[v],
+                                  &b->s->db[v]);
+        if (rc != RG_OK)
+            return rc;
     }
     return RG_OK;
 }
@@ -768,6 +823,8 @@ void rg__snapshot_free(rg__snapshot *s)
         rg__free(&a, s->hx[v].flags);
         rg__free(&a, s->hx[v].ids);
     }
+    for (int g = 0; g < RG__NGATES; g++)
+        hs_free_database(s->gdb[g]);
     rg__sdb_free(atomic_load(&s->sdb));
     hs_free_scratch(s->proto);
     for (size_t i = 0; i < s->ndets; i++) {

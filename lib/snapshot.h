@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "model.h"
+#include "digits.h"
 
 /* What a Hyperscan pattern id stands for. */
 enum { RG__PAT_WORD = 0, RG__PAT_ALLOW = 1, RG__PAT_REGEX = 2, RG__PAT_CONTEXT = 3 };
@@ -97,6 +98,14 @@ typedef struct rg__snapshot {
     rg__pat *pats;
     size_t npats;
     hs_database_t *db[RG__VIEW_COUNT];
+    /* Digit-gated raw view (digits.c): the raw-view expressions whose
+     * every match holds at least gate[t] ASCII digits are compiled into
+     * gdb[t] instead of db[RG__VIEW_RAW] (which holds the rest), and a
+     * check scans gdb[t] only when the reply has gate[t] digits. hx keeps
+     * the full raw list (streaming compiles from it). ngdb 0: none. */
+    hs_database_t *gdb[RG__NGATES];
+    uint32_t gate[RG__NGATES];
+    size_t ngdb;
     hs_scratch_t *proto;          /* grown over every db; cloned per scratch */
     uint32_t *always;             /* detectors run by PCRE2 on every check */
     size_t nalways;
