@@ -35,7 +35,7 @@
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
 #define BUNDLE_FORMAT 3u /* 2: the expressions behind each database;
-                             3: the digit-gated raw databases */
+                             3: the digit-gated databases */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -143,19 +143,24 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
         rg__w_bytes(&w, bytes, n);
         free(bytes); /* Hyperscan's misc allocator: malloc */
     }
+    /* The digit-gated databases (format 3): the gates, then per view and
+     * gate a database (length 0: none). */
     rg__w_u32(&w, (uint32_t)s->ngdb);
-    for (size_t g = 0; g < s->ngdb; g++) {
-        char *bytes = NULL;
-        size_t n = 0;
-        if (hs_serialize_database(s->gdb[g], &bytes, &n) != HS_SUCCESS) {
-            rg__free(a, w.p);
-            return RG_E_NOMEM;
-        }
+    for (size_t g = 0; g < s->ngdb; g++)
         rg__w_u32(&w, s->gate[g]);
-        rg__w_u64(&w, n);
-        rg__w_bytes(&w, bytes, n);
-        free(bytes);
-    }
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        for (size_t g = 0; g < s->ngdb; g++) {
+            char *bytes = NULL;
+            size_t n = 0;
+            if (s->gdb[v][g] &&
+                hs_serialize_database(s->gdb[v][g], &bytes, &n) != HS_SUCCESS) {
+                rg__free(a, w.p);
+                return RG_E_NOMEM;
+            }
+            rg__w_u64(&w, n);
+            rg__w_bytes(&w, bytes, n);
+            free(bytes);
+        }
     /* The expressions behind each database: streaming compiles its own
      * HS_MODE_STREAM databases from them on first use (stream.c). */
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
@@ -381,36 +386,37 @@ static int decode(dec *x, char *why, size_t whysize)
             (p->type == RG__PAT_CONTEXT && p->ctx >= s->dets[p->det].nctx))
             x->r.bad = 1; /* the scan callback indexes with these */
     }
-    for (int vi = 0; vi < RG__VIEW_COUNT + RG__NGATES && !x->r.bad; vi++) {
-        hs_database_t **db = vi < RG__VIEW_COUNT ? &s->db[vi] : NULL;
-        if (vi == RG__VIEW_COUNT) {
-            /* The digit-gated raw databases (format 3). */
-            uint32_t ng = rg__r_u32(&x->r);
-            if (x->r.bad || ng > RG__NGATES) {
-                x->r.bad = 1;
-                break;
+    /* The view databases, then (format 3) the digit-gated ones. */
+    uint32_t ng = 0;
+    for (int k = 0; k < RG__VIEW_COUNT + RG__VIEW_COUNT * RG__NGATES && !x->r.bad; k++) {
+        hs_database_t **db;
+        if (k < RG__VIEW_COUNT) {
+            db = &s->db[k];
+        } else {
+            int j = k - RG__VIEW_COUNT;
+            if (j == 0) {
+                ng = rg__r_u32(&x->r);
+                if (x->r.bad || ng > RG__NGATES) {
+                    x->r.bad = 1;
+                    break;
+                }
+                for (uint32_t g = 0; g < ng; g++) {
+                    s->gate[g] = rg__r_u32(&x->r);
+                    if (g > 0 && s->gate[g] < s->gate[g - 1])
+                        x->r.bad = 1; /* check.c relies on ascending gates */
+                }
+                s->ngdb = ng;
+                if (x->r.bad)
+                    break;
             }
-            if (ng == 0)
-                break;
-            s->ngdb = ng;
-        }
-        if (vi >= RG__VIEW_COUNT) {
-            size_t g = (size_t)(vi - RG__VIEW_COUNT);
-            if (g >= s->ngdb)
-                break;
-            db = &s->gdb[g];
-            s->gate[g] = rg__r_u32(&x->r);
-            if (g > 0 && s->gate[g] < s->gate[g - 1]) {
-                x->r.bad = 1; /* check.c relies on ascending gates */
-                break;
-            }
+            int gv = j / RG__NGATES, g = j % RG__NGATES;
+            if ((uint32_t)g >= ng)
+                continue;
+            db = &s->gdb[gv][g];
         }
         uint64_t dn = rg__r_u64(&x->r);
-        if (dn == 0) {
-            if (vi >= RG__VIEW_COUNT)
-                x->r.bad = 1; /* a gated database is never empty */
+        if (dn == 0)
             continue;
-        }
         const uint8_t *bytes = dn <= x->r.len ? rg__r_bytes(&x->r, (size_t)dn) : NULL;
         if (!bytes) {
             x->r.bad = 1;

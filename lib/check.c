@@ -778,8 +778,10 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
      * whether the raw bytes are valid UTF-8. */
     int invalid = 0;
     int need_compact = s->db[RG__VIEW_COMPACT] != NULL;
-    int need_norm = s->db[RG__VIEW_NORM] != NULL || need_compact;
-    int need_raw = s->db[RG__VIEW_RAW] != NULL || s->ngdb;
+    int need_norm = s->db[RG__VIEW_NORM] != NULL || s->gdb[RG__VIEW_NORM][0] ||
+                    s->gdb[RG__VIEW_NORM][RG__NGATES - 1] || need_compact;
+    int need_raw = s->db[RG__VIEW_RAW] != NULL || s->gdb[RG__VIEW_RAW][0] ||
+                   s->gdb[RG__VIEW_RAW][RG__NGATES - 1];
     for (size_t i = 0; i < s->nalways; i++) {
         if (s->dets[s->always[i]].view == RG__VIEW_NORM)
             need_norm = 1;
@@ -826,10 +828,28 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         }
     }
 
-    /* Scan. */
+    /* Scan. The digit count of the reply's own bytes (a repaired raw view
+     * has the same digits) decides which gated databases run. */
+    size_t ndigits = s->ngdb ? rg__count_digits(reply, n, s->gate[s->ngdb - 1]) : 0;
     for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
-        int gated = v == RG__VIEW_RAW && s->ngdb;
-        if ((!s->db[v] && !gated) || vlen[v] == 0)
+        /* Digit-gated databases (digits.c) the reply's digits reach: a
+         * pattern that needs more digits than the reply has cannot match,
+         * and the context and allow words of such a pattern's detector have
+         * no hit to pair with. The raw view's are scanned in addition to
+         * its ungated database, other views' replace it (compile.c
+         * build_split says why). Gates ascend. */
+        const hs_database_t *db = s->db[v];
+        const hs_database_t *more[RG__NGATES];
+        int nmore = 0;
+        for (size_t g = 0; g < s->ngdb && ndigits >= s->gate[g]; g++) {
+            if (!s->gdb[v][g])
+                continue;
+            if (v == RG__VIEW_RAW)
+                more[nmore++] = s->gdb[v][g];
+            else
+                db = s->gdb[v][g];
+        }
+        if ((!db && !nmore) || vlen[v] == 0)
             continue;
         if (past_deadline(sc))
             break;
@@ -838,17 +858,10 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         sc->vmark = v == RG__VIEW_COMPACT ? sc->view[v].mark : NULL;
         sc->cur_view = (uint8_t)v;
         hs_error_t err = HS_SUCCESS;
-        if (s->db[v])
-            err = hs_scan(s->db[v], vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);
-        if (gated && err == HS_SUCCESS) {
-            /* Digit-gated raw databases (digits.c): a pattern that needs
-             * more digits than the reply has cannot match; most replies
-             * skip them all. Gates ascend. */
-            size_t nd = rg__count_digits(vtext[v], vlen[v], s->gate[s->ngdb - 1]);
-            for (size_t g = 0; g < s->ngdb && nd >= s->gate[g] && err == HS_SUCCESS; g++)
-                err = hs_scan(s->gdb[g], vtext[v], (unsigned)vlen[v], 0, sc->hs,
-                              on_match, sc);
-        }
+        if (db)
+            err = hs_scan(db, vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);
+        for (int k = 0; k < nmore && err == HS_SUCCESS; k++)
+            err = hs_scan(more[k], vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);
         if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
             status = fail(result, route->on_error, RG_E_ENGINE);
             goto out;

@@ -529,61 +529,101 @@ static int compile_db(builder *b, char *const *expr, const unsigned *flags,
     return RG_OK;
 }
 
-/* The raw view split by digits (digits.c): the expressions every match
- * of which needs gate[t] ASCII digits go to gdb[t], the rest to
- * db[RG__VIEW_RAW]. Same expressions, flags and ids, so each pattern
- * matches exactly as it would in one database; a check just skips the
- * databases whose gate the reply's digits do not reach. */
-static int build_raw_split(builder *b)
+/* The gate of expression i of view v (digits.c), or -1: a raw-view regex
+ * by the digits its matches need; a context or allow-list word by the
+ * gate of its detector's regex (detgate), since it only pairs with that
+ * detector's hits. */
+static int expr_gate(builder *b, int v, size_t i, const int *detgate)
+{
+    const rg__pat *p = &b->s->pats[b->ids[v][i]];
+    if (p->type == RG__PAT_REGEX)
+        return v == RG__VIEW_RAW ? rg__gate_of(rg__min_digits(b->expr[v][i])) : -1;
+    if (p->type == RG__PAT_CONTEXT || p->type == RG__PAT_ALLOW)
+        return detgate[p->det];
+    return -1;
+}
+
+/* One view split by digits. The raw view (regexes by the digits their
+ * matches need, and their detectors' allow words) is split *additively*:
+ * db[v] holds the expressions of no gate and gdb[v][t] only those of gate
+ * t, and a check scans db[v] plus every gdb[v][t] its reply's digits
+ * reach. Other views (context and allow words of those detectors) are
+ * split *cumulatively*, with every gated expression at the lowest gate:
+ * gdb[v][0] holds db[v]'s expressions and the gated ones, and replaces
+ * db[v] when reached. Measured (callgrind): three small raw databases scan
+ * a long reply faster than one holding them all (207k vs 224k instructions
+ * per 1.6 KB check), while one more scan of the large normalized database
+ * costs more than its gated words save. Same expressions, flags and ids
+ * everywhere, so each pattern matches exactly as in one database. */
+static int build_split(builder *b, int v, const int *detgate)
 {
     rg__snapshot *s = b->s;
-    size_t n = b->n[RG__VIEW_RAW];
-    char **e = rg__calloc(b->a, (RG__NGATES + 1) * n, sizeof *e);
-    unsigned *f = rg__calloc(b->a, (RG__NGATES + 1) * n, sizeof *f);
-    unsigned *id = rg__calloc(b->a, (RG__NGATES + 1) * n, sizeof *id);
+    size_t n = b->n[v];
+    char **e = rg__calloc(b->a, n ? n : 1, sizeof *e);
+    unsigned *f = rg__calloc(b->a, n ? n : 1, sizeof *f);
+    unsigned *id = rg__calloc(b->a, n ? n : 1, sizeof *id);
+    int *gate = rg__calloc(b->a, n ? n : 1, sizeof *gate);
     size_t cnt[RG__NGATES + 1] = {0};
     int rc = RG_OK;
-    if (!e || !f || !id) {
+    if (!e || !f || !id || !gate) {
         rc = RG_E_NOMEM;
         goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        int g = rg__gate_of(rg__min_digits(b->expr[RG__VIEW_RAW][i])) + 1;
-        size_t k = (size_t)g * n + cnt[g]++;
-        e[k] = b->expr[RG__VIEW_RAW][i];
-        f[k] = b->flags[RG__VIEW_RAW][i];
-        id[k] = b->ids[RG__VIEW_RAW][i];
+        int g = expr_gate(b, v, i, detgate);
+        if (v != RG__VIEW_RAW && g > 0)
+            g = 0;
+        gate[i] = g;
+        cnt[g + 1]++;
     }
-    if (cnt[0])
-        rc = compile_db(b, e, f, id, cnt[0], &s->db[RG__VIEW_RAW]);
-    for (int g = 0; g < RG__NGATES && rc == RG_OK; g++) {
-        if (!cnt[g + 1])
+    for (int level = -1; level < RG__NGATES && rc == RG_OK; level++) {
+        if (level >= 0 && !cnt[level + 1])
             continue;
-        size_t k = (size_t)(g + 1) * n;
-        rc = compile_db(b, e + k, f + k, id + k, cnt[g + 1], &s->gdb[s->ngdb]);
-        if (rc == RG_OK)
-            s->gate[s->ngdb++] = rg__gates[g];
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (v == RG__VIEW_RAW ? gate[i] == level : gate[i] <= level) {
+                e[m] = b->expr[v][i];
+                f[m] = b->flags[v][i];
+                id[m] = b->ids[v][i];
+                m++;
+            }
+        if (!m)
+            continue;
+        rc = compile_db(b, e, f, id, m, level < 0 ? &s->db[v] : &s->gdb[v][level]);
+        if (level >= 0)
+            s->ngdb = RG__NGATES;
     }
 done:
     rg__free(b->a, e);
     rg__free(b->a, f);
     rg__free(b->a, id);
+    rg__free(b->a, gate);
     return rc;
 }
 
 static int build_databases(builder *b)
 {
-    for (int v = 0; v < RG__VIEW_COUNT; v++) {
-        if (b->n[v] == 0)
-            continue;
-        int rc = v == RG__VIEW_RAW
-                     ? build_raw_split(b)
-                     : compile_db(b, b->expr[v], b->flags[v], b->ids[v], b->n[v],
-                                  &b->s->db[v]);
-        if (rc != RG_OK)
-            return rc;
+    rg__snapshot *s = b->s;
+    /* Detectors whose one Hyperscan pattern is a digit-gated raw regex
+     * (not PCRE2-only: those can hit on any check). */
+    int *detgate = rg__calloc(b->a, s->ndets ? s->ndets : 1, sizeof *detgate);
+    if (!detgate)
+        return RG_E_NOMEM;
+    for (size_t d = 0; d < s->ndets; d++)
+        detgate[d] = -1;
+    for (size_t i = 0; i < b->n[RG__VIEW_RAW]; i++) {
+        const rg__pat *p = &s->pats[b->ids[RG__VIEW_RAW][i]];
+        if (p->type == RG__PAT_REGEX && !s->dets[p->det].pcre_only)
+            detgate[p->det] = rg__gate_of(rg__min_digits(b->expr[RG__VIEW_RAW][i]));
     }
-    return RG_OK;
+    for (int g = 0; g < RG__NGATES; g++)
+        s->gate[g] = rg__gates[g];
+    int rc = RG_OK;
+    for (int v = 0; v < RG__VIEW_COUNT && rc == RG_OK; v++)
+        if (b->n[v])
+            rc = build_split(b, v, detgate);
+    rg__free(b->a, detgate);
+    return rc;
 }
 
 /* Flatten one route: settings from the nearest route in its extends chain
@@ -823,8 +863,9 @@ void rg__snapshot_free(rg__snapshot *s)
         rg__free(&a, s->hx[v].flags);
         rg__free(&a, s->hx[v].ids);
     }
-    for (int g = 0; g < RG__NGATES; g++)
-        hs_free_database(s->gdb[g]);
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        for (int g = 0; g < RG__NGATES; g++)
+            hs_free_database(s->gdb[v][g]);
     rg__sdb_free(atomic_load(&s->sdb));
     hs_free_scratch(s->proto);
     for (size_t i = 0; i < s->ndets; i++) {

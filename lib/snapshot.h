@@ -98,12 +98,16 @@ typedef struct rg__snapshot {
     rg__pat *pats;
     size_t npats;
     hs_database_t *db[RG__VIEW_COUNT];
-    /* Digit-gated raw view (digits.c): the raw-view expressions whose
-     * every match holds at least gate[t] ASCII digits are compiled into
-     * gdb[t] instead of db[RG__VIEW_RAW] (which holds the rest), and a
-     * check scans gdb[t] only when the reply has gate[t] digits. hx keeps
-     * the full raw list (streaming compiles from it). ngdb 0: none. */
-    hs_database_t *gdb[RG__NGATES];
+    /* Digit-gated databases (digits.c). gdb[v][t] holds the expressions of
+     * view v that can only matter when the reply has gate[t] ASCII digits:
+     * raw-view regexes every match of which needs that many, and the
+     * context and allow-list words (any view) of the detectors whose only
+     * pattern is such a regex (they only ever pair with that detector's
+     * hits). db[v] holds the rest; a check scans gdb[v][t] only when the
+     * reply reaches gate[t]. hx keeps the full lists (streaming compiles
+     * from them). ngdb: gates in use (0: no gated database); entries may
+     * be NULL. */
+    hs_database_t *gdb[RG__VIEW_COUNT][RG__NGATES];
     uint32_t gate[RG__NGATES];
     size_t ngdb;
     hs_scratch_t *proto;          /* grown over every db; cloned per scratch */
