@@ -35,8 +35,9 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 3u /* 2: the expressions behind each database;
-                            3: detector scopes, conversation rules */
+#define BUNDLE_FORMAT 4u /* 2: the expressions behind each database;
+                            3: detector scopes, conversation rules;
+                            4: the digit-gated databases */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -145,6 +146,24 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
         rg__w_bytes(&w, bytes, n);
         free(bytes); /* Hyperscan's misc allocator: malloc */
     }
+    /* The digit-gated databases (format 4): the gates, then per view and
+     * gate a database (length 0: none). */
+    rg__w_u32(&w, (uint32_t)s->ngdb);
+    for (size_t g = 0; g < s->ngdb; g++)
+        rg__w_u32(&w, s->gate[g]);
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        for (size_t g = 0; g < s->ngdb; g++) {
+            char *bytes = NULL;
+            size_t n = 0;
+            if (s->gdb[v][g] &&
+                hs_serialize_database(s->gdb[v][g], &bytes, &n) != HS_SUCCESS) {
+                rg__free(a, w.p);
+                return RG_E_NOMEM;
+            }
+            rg__w_u64(&w, n);
+            rg__w_bytes(&w, bytes, n);
+            free(bytes);
+        }
     /* The expressions behind each database: streaming compiles its own
      * HS_MODE_STREAM databases from them on first use (stream.c). */
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
@@ -372,7 +391,34 @@ static int decode(dec *x, char *why, size_t whysize)
             (p->type == RG__PAT_CONTEXT && p->ctx >= s->dets[p->det].nctx))
             x->r.bad = 1; /* the scan callback indexes with these */
     }
-    for (int vi = 0; vi < RG__VIEW_COUNT && !x->r.bad; vi++) {
+    /* The view databases, then (format 4) the digit-gated ones. */
+    uint32_t ng = 0;
+    for (int k = 0; k < RG__VIEW_COUNT + RG__VIEW_COUNT * RG__NGATES && !x->r.bad; k++) {
+        hs_database_t **db;
+        if (k < RG__VIEW_COUNT) {
+            db = &s->db[k];
+        } else {
+            int j = k - RG__VIEW_COUNT;
+            if (j == 0) {
+                ng = rg__r_u32(&x->r);
+                if (x->r.bad || ng > RG__NGATES) {
+                    x->r.bad = 1;
+                    break;
+                }
+                for (uint32_t g = 0; g < ng; g++) {
+                    s->gate[g] = rg__r_u32(&x->r);
+                    if (g > 0 && s->gate[g] < s->gate[g - 1])
+                        x->r.bad = 1; /* check.c relies on ascending gates */
+                }
+                s->ngdb = ng;
+                if (x->r.bad)
+                    break;
+            }
+            int gv = j / RG__NGATES, g = j % RG__NGATES;
+            if ((uint32_t)g >= ng)
+                continue;
+            db = &s->gdb[gv][g];
+        }
         uint64_t dn = rg__r_u64(&x->r);
         if (dn == 0)
             continue;
@@ -381,12 +427,12 @@ static int decode(dec *x, char *why, size_t whysize)
             x->r.bad = 1;
             break;
         }
-        if (hs_deserialize_database((const char *)bytes, (size_t)dn, &s->db[vi]) !=
+        if (hs_deserialize_database((const char *)bytes, (size_t)dn, db) !=
             HS_SUCCESS) {
             snprintf(why, whysize, "a Hyperscan database does not load");
             return RG_E_BUNDLE;
         }
-        hs_error_t e = hs_alloc_scratch(s->db[vi], &s->proto);
+        hs_error_t e = hs_alloc_scratch(*db, &s->proto);
         if (e == HS_NOMEM)
             return RG_E_NOMEM;
         if (e != HS_SUCCESS) {

@@ -553,6 +553,20 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
             need += slen(t->key[f]) + slen(t->from[f]);
     }
     if (need > result->arena_cap) {
+        /* Grow straight to what any check on this route could need (every
+         * detector and category touched), computed only here: what a check
+         * touches depends on how far it got before its deadline, so
+         * growing to `need` let a warmed-up result allocate again after a
+         * warm-up pass that had timed out (the allocation smoke test
+         * caught it, 1 in ~1,200 checks on a loaded machine). */
+        size_t bound = slen(route->name);
+        for (size_t d = 0; d < s->ndets; d++)
+            bound += slen(s->dets[d].id) + slen(s->cats[s->dets[d].cat]);
+        for (size_t c = 0; c < s->ncats; c++)
+            for (int f = 0; f < RG__F_COUNT; f++)
+                bound += slen(route->thr[c].key[f]) + slen(route->thr[c].from[f]);
+        if (bound > need)
+            need = bound;
         char *na = rg__realloc(&result->a, result->arena, need);
         if (!na) {
             return RG_E_NOMEM;
@@ -560,6 +574,14 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
         result->arena = na;
         result->arena_cap = need;
     }
+    /* Likewise reasons and categories: at most one per category (and
+     * field), whatever this check found. */
+    if (sc->ncat_touched &&
+        (rg__grow(&result->a, (void **)&result->reasons, &result->capreasons,
+                  s->ncats * RG__F_COUNT, sizeof *result->reasons) ||
+         rg__grow(&result->a, (void **)&result->cats, &result->capcats, s->ncats,
+                  sizeof *result->cats)))
+        return RG_E_NOMEM;
     result->arena_len = 0;
     result->route = arena_put(result, route->name);
     for (size_t i = 0; i < sc->ntouched; i++) {
@@ -736,6 +758,28 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
     return RG_OK;
 }
 
+int rg__view_dbs(const rg__snapshot *s, int v, size_t ndigits,
+                 const hs_database_t **out)
+{
+    /* Digit-gated databases (digits.c) the text's digits reach: a pattern
+     * that needs more digits than the text has cannot match, and the
+     * context and allow words of such a pattern's detector have no hit to
+     * pair with. The raw view's are scanned in addition to its ungated
+     * database, other views' replace it (compile.c build_split says why).
+     * Gates ascend. */
+    int n = 1;
+    out[0] = s->db[v];
+    for (size_t g = 0; g < s->ngdb && ndigits >= s->gate[g]; g++) {
+        if (!s->gdb[v][g])
+            continue;
+        if (v == RG__VIEW_RAW)
+            out[n++] = s->gdb[v][g];
+        else
+            out[0] = s->gdb[v][g];
+    }
+    return n;
+}
+
 /* The scan callback, also used by stream.c's streaming and region scans
  * (same edge, mark, cap and deadline rules). */
 int rg__on_match(unsigned int id, unsigned long long from,
@@ -811,8 +855,10 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
      * whether the raw bytes are valid UTF-8. */
     int invalid = 0;
     int need_compact = s->db[RG__VIEW_COMPACT] != NULL;
-    int need_norm = s->db[RG__VIEW_NORM] != NULL || need_compact;
-    int need_raw = s->db[RG__VIEW_RAW] != NULL;
+    int need_norm = s->db[RG__VIEW_NORM] != NULL || s->gdb[RG__VIEW_NORM][0] ||
+                    s->gdb[RG__VIEW_NORM][RG__NGATES - 1] || need_compact;
+    int need_raw = s->db[RG__VIEW_RAW] != NULL || s->gdb[RG__VIEW_RAW][0] ||
+                   s->gdb[RG__VIEW_RAW][RG__NGATES - 1];
     for (size_t i = 0; i < s->nalways; i++) {
         if (s->dets[s->always[i]].view == RG__VIEW_NORM)
             need_norm = 1;
@@ -859,9 +905,22 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         }
     }
 
-    /* Scan. */
+    /* Scan. The digit count of the reply's own bytes (a repaired raw view
+     * has the same digits) decides which gated databases run. */
+    size_t ndigits = s->ngdb ? rg__count_digits(reply, n, s->gate[s->ngdb - 1]) : 0;
     for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
-        if (!s->db[v] || vlen[v] == 0)
+        /* Digit-gated databases (digits.c) the reply's digits reach: a
+         * pattern that needs more digits than the reply has cannot match,
+         * and the context and allow words of such a pattern's detector have
+         * no hit to pair with. The raw view's are scanned in addition to
+         * its ungated database, other views' replace it (compile.c
+         * build_split says why). Gates ascend. */
+        const hs_database_t *dbs[1 + RG__NGATES];
+        int ndbs = rg__view_dbs(s, v, ndigits, dbs);
+        const hs_database_t *db = dbs[0];
+        const hs_database_t *const *more = dbs + 1;
+        int nmore = ndbs - 1;
+        if ((!db && !nmore) || vlen[v] == 0)
             continue;
         if (past_deadline(sc))
             break;
@@ -869,8 +928,11 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         sc->vlen = vlen[v];
         sc->vmark = v == RG__VIEW_COMPACT ? sc->view[v].mark : NULL;
         sc->cur_view = (uint8_t)v;
-        hs_error_t err = hs_scan(s->db[v], vtext[v], (unsigned)vlen[v], 0, sc->hs,
-                                 on_match, sc);
+        hs_error_t err = HS_SUCCESS;
+        if (db)
+            err = hs_scan(db, vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);
+        for (int k = 0; k < nmore && err == HS_SUCCESS; k++)
+            err = hs_scan(more[k], vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);
         if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
             status = fail(result, route->on_error, RG_E_ENGINE);
             goto out;

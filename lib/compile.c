@@ -504,37 +504,132 @@ static int build_detectors(builder *b)
     return b->oom ? -1 : 0;
 }
 
+/* Compile one Hyperscan database from n expressions of view v (pattern
+ * ids index s->pats); a failure names the detector at fault. */
+static int compile_db(builder *b, char *const *expr, const unsigned *flags,
+                      const unsigned *ids, size_t n, hs_database_t **db)
+{
+    rg__snapshot *s = b->s;
+    hs_compile_error_t *err = NULL;
+    if (rg__hs_compile_multi(b->cache, (const char *const *)expr, flags, ids,
+                             (unsigned)n, b->platform, db, &err) != HS_SUCCESS) {
+        const rg__loc *l = NULL;
+        const char *id = "?";
+        if (err && err->expression >= 0 && (size_t)err->expression < n) {
+            const rg__pat *pat = &s->pats[ids[err->expression]];
+            const rg__detector *det = &b->p->detectors[pat->det];
+            l = &det->pattern_loc;
+            if (!l->file)
+                l = &det->loc;
+            id = det->id;
+        }
+        rg__diag_error(b->d, l ? l->file : NULL, l ? l->line : 0,
+                       l ? l->column : 0,
+                       "detector '%s': Hyperscan database compile failed: %s", id,
+                       err ? err->message : "unknown error");
+        hs_free_compile_error(err);
+        return RG_E_COMPILE;
+    }
+    if (hs_alloc_scratch(*db, &s->proto) != HS_SUCCESS)
+        return RG_E_NOMEM;
+    return RG_OK;
+}
+
+/* The gate of expression i of view v (digits.c), or -1: a raw-view regex
+ * by the digits its matches need; a context or allow-list word by the
+ * gate of its detector's regex (detgate), since it only pairs with that
+ * detector's hits. */
+static int expr_gate(builder *b, int v, size_t i, const int *detgate)
+{
+    const rg__pat *p = &b->s->pats[b->ids[v][i]];
+    if (p->type == RG__PAT_REGEX)
+        return v == RG__VIEW_RAW ? rg__gate_of(rg__min_digits(b->expr[v][i])) : -1;
+    if (p->type == RG__PAT_CONTEXT || p->type == RG__PAT_ALLOW)
+        return detgate[p->det];
+    return -1;
+}
+
+/* One view split by digits. The raw view (regexes by the digits their
+ * matches need, and their detectors' allow words) is split *additively*:
+ * db[v] holds the expressions of no gate and gdb[v][t] only those of gate
+ * t, and a check scans db[v] plus every gdb[v][t] its reply's digits
+ * reach. Other views (context and allow words of those detectors) are
+ * split *cumulatively*, with every gated expression at the lowest gate:
+ * gdb[v][0] holds db[v]'s expressions and the gated ones, and replaces
+ * db[v] when reached. Measured (callgrind): three small raw databases scan
+ * a long reply faster than one holding them all (207k vs 224k instructions
+ * per 1.6 KB check), while one more scan of the large normalized database
+ * costs more than its gated words save. Same expressions, flags and ids
+ * everywhere, so each pattern matches exactly as in one database. */
+static int build_split(builder *b, int v, const int *detgate)
+{
+    rg__snapshot *s = b->s;
+    size_t n = b->n[v];
+    char **e = rg__calloc(b->a, n ? n : 1, sizeof *e);
+    unsigned *f = rg__calloc(b->a, n ? n : 1, sizeof *f);
+    unsigned *id = rg__calloc(b->a, n ? n : 1, sizeof *id);
+    int *gate = rg__calloc(b->a, n ? n : 1, sizeof *gate);
+    size_t cnt[RG__NGATES + 1] = {0};
+    int rc = RG_OK;
+    if (!e || !f || !id || !gate) {
+        rc = RG_E_NOMEM;
+        goto done;
+    }
+    for (size_t i = 0; i < n; i++) {
+        int g = expr_gate(b, v, i, detgate);
+        if (v != RG__VIEW_RAW && g > 0)
+            g = 0;
+        gate[i] = g;
+        cnt[g + 1]++;
+    }
+    for (int level = -1; level < RG__NGATES && rc == RG_OK; level++) {
+        if (level >= 0 && !cnt[level + 1])
+            continue;
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (v == RG__VIEW_RAW ? gate[i] == level : gate[i] <= level) {
+                e[m] = b->expr[v][i];
+                f[m] = b->flags[v][i];
+                id[m] = b->ids[v][i];
+                m++;
+            }
+        if (!m)
+            continue;
+        rc = compile_db(b, e, f, id, m, level < 0 ? &s->db[v] : &s->gdb[v][level]);
+        if (level >= 0)
+            s->ngdb = RG__NGATES;
+    }
+done:
+    rg__free(b->a, e);
+    rg__free(b->a, f);
+    rg__free(b->a, id);
+    rg__free(b->a, gate);
+    return rc;
+}
+
 static int build_databases(builder *b)
 {
     rg__snapshot *s = b->s;
-    for (int v = 0; v < RG__VIEW_COUNT; v++) {
-        if (b->n[v] == 0)
-            continue;
-        hs_compile_error_t *err = NULL;
-        if (rg__hs_compile_multi(b->cache, (const char *const *)b->expr[v],
-                                 b->flags[v], b->ids[v], (unsigned)b->n[v],
-                                 b->platform, &s->db[v], &err) != HS_SUCCESS) {
-            const rg__loc *l = NULL;
-            const char *id = "?";
-            if (err && err->expression >= 0 && (size_t)err->expression < b->n[v]) {
-                const rg__pat *pat = &s->pats[b->ids[v][err->expression]];
-                const rg__detector *det = &b->p->detectors[pat->det];
-                l = &det->pattern_loc;
-                if (!l->file)
-                    l = &det->loc;
-                id = det->id;
-            }
-            rg__diag_error(b->d, l ? l->file : NULL, l ? l->line : 0,
-                           l ? l->column : 0,
-                           "detector '%s': Hyperscan database compile failed: %s", id,
-                           err ? err->message : "unknown error");
-            hs_free_compile_error(err);
-            return RG_E_COMPILE;
-        }
-        if (hs_alloc_scratch(s->db[v], &s->proto) != HS_SUCCESS)
-            return RG_E_NOMEM;
+    /* Detectors whose one Hyperscan pattern is a digit-gated raw regex
+     * (not PCRE2-only: those can hit on any check). */
+    int *detgate = rg__calloc(b->a, s->ndets ? s->ndets : 1, sizeof *detgate);
+    if (!detgate)
+        return RG_E_NOMEM;
+    for (size_t d = 0; d < s->ndets; d++)
+        detgate[d] = -1;
+    for (size_t i = 0; i < b->n[RG__VIEW_RAW]; i++) {
+        const rg__pat *p = &s->pats[b->ids[RG__VIEW_RAW][i]];
+        if (p->type == RG__PAT_REGEX && !s->dets[p->det].pcre_only)
+            detgate[p->det] = rg__gate_of(rg__min_digits(b->expr[RG__VIEW_RAW][i]));
     }
-    return RG_OK;
+    for (int g = 0; g < RG__NGATES; g++)
+        s->gate[g] = rg__gates[g];
+    int rc = RG_OK;
+    for (int v = 0; v < RG__VIEW_COUNT && rc == RG_OK; v++)
+        if (b->n[v])
+            rc = build_split(b, v, detgate);
+    rg__free(b->a, detgate);
+    return rc;
 }
 
 /* Flatten one route: settings from the nearest route in its extends chain
@@ -872,6 +967,9 @@ void rg__snapshot_free(rg__snapshot *s)
         rg__free(&a, s->hx[v].flags);
         rg__free(&a, s->hx[v].ids);
     }
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        for (int g = 0; g < RG__NGATES; g++)
+            hs_free_database(s->gdb[v][g]);
     rg__sdb_free(atomic_load(&s->sdb));
     rg__conv_free(&a, s->conv);
     hs_free_scratch(s->proto);

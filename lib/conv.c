@@ -19,6 +19,7 @@
  * of RG__HISTORY_BYTES each and RG__MAX_SHINGLES shingles per text. */
 #include "conv.h"
 #include "engine.h"
+#include "digits.h"
 #include "alloc.h"
 #include <string.h>
 #include <time.h>
@@ -85,18 +86,27 @@ int rg__conv_scan_user(rg_scratch *sc, const rg__snapshot *s,
     }
     sc->scan_user = 1;
     int rc = RG_OK;
+    /* The user message's own digits open the digit-gated databases, as
+     * the reply's do in rg_check (a card number the customer typed). */
+    size_t ndigits = s->ngdb ? rg__count_digits(t, n, s->gate[s->ngdb - 1]) : 0;
     for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
-        if (!s->db[v] || vlen[v] == 0)
+        const hs_database_t *dbs[1 + RG__NGATES];
+        int ndbs = rg__view_dbs(s, v, ndigits, dbs);
+        if (vlen[v] == 0)
             continue;
         sc->vtext = vtext[v];
         sc->vlen = vlen[v];
         sc->vmark = v == RG__VIEW_COMPACT ? sc->view[v].mark : NULL;
         sc->cur_view = (uint8_t)v;
-        hs_error_t err = hs_scan(s->db[v], vtext[v], (unsigned)vlen[v], 0, sc->hs,
-                                 rg__on_match, sc);
-        if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
-            rc = RG_E_ENGINE;
-            goto done;
+        for (int k = 0; k < ndbs; k++) {
+            if (!dbs[k])
+                continue;
+            hs_error_t err = hs_scan(dbs[k], vtext[v], (unsigned)vlen[v], 0, sc->hs,
+                                     rg__on_match, sc);
+            if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
+                rc = RG_E_ENGINE;
+                goto done;
+            }
         }
     }
     size_t nflagged = sc->ntouched;

@@ -141,6 +141,13 @@ void rg__scratch_release(rg_scratch *sc);
 int rg__on_match(unsigned int id, unsigned long long from,
                  unsigned long long to, unsigned int flags, void *ctx);
 void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s);
+/* check.c: the Hyperscan databases to scan for view v of a text with
+ * ndigits ASCII digits (the digit gates, digits.c): out[0] the view's
+ * database (ungated or the gated one that replaces it; may be NULL),
+ * then the raw view's additional gated databases. Returns how many of
+ * out are set (out has 1 + RG__NGATES slots). */
+int rg__view_dbs(const rg__snapshot *s, int v, size_t ndigits,
+                 const hs_database_t **out);
 int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
                const char *reply, size_t reply_len, int oversize, int with_copy,
                rg_result *result);

@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 #include "model.h"
+#include "digits.h"
 
 /* What a Hyperscan pattern id stands for. */
 enum { RG__PAT_WORD = 0, RG__PAT_ALLOW = 1, RG__PAT_REGEX = 2, RG__PAT_CONTEXT = 3 };
@@ -99,6 +100,18 @@ typedef struct rg__snapshot {
     rg__pat *pats;
     size_t npats;
     hs_database_t *db[RG__VIEW_COUNT];
+    /* Digit-gated databases (digits.c). gdb[v][t] holds the expressions of
+     * view v that can only matter when the reply has gate[t] ASCII digits:
+     * raw-view regexes every match of which needs that many, and the
+     * context and allow-list words (any view) of the detectors whose only
+     * pattern is such a regex (they only ever pair with that detector's
+     * hits). db[v] holds the rest; a check scans gdb[v][t] only when the
+     * reply reaches gate[t]. hx keeps the full lists (streaming compiles
+     * from them). ngdb: gates in use (0: no gated database); entries may
+     * be NULL. */
+    hs_database_t *gdb[RG__VIEW_COUNT][RG__NGATES];
+    uint32_t gate[RG__NGATES];
+    size_t ngdb;
     hs_scratch_t *proto;          /* grown over every db; cloned per scratch */
     uint32_t *always;             /* detectors run by PCRE2 on every check */
     size_t nalways;

@@ -90,6 +90,23 @@ static void test_side_and_slot_phrases(void **state)
     assert_null(rgt_cat(C.r, "toxicity.hate"));
 }
 
+/* A digit-gated detector (its regex needs 4 digits): its context and
+ * allow words live in gated databases, which must still pair with its
+ * hits whenever a hit is possible. */
+static void test_gated_detector_context_and_allow(void **state)
+{
+    (void)state;
+    assert_int_equal(rgt_verdict(&C, NULL, "The server is at 10.0.0.12 today."), RG_HANDOFF);
+    RGT_NEAR(rgt_hit(C.r, "c.ip", 0)->score, 0.9);
+    assert_int_equal(rgt_verdict(&C, NULL, "Reach it at 10.0.0.12 today."), RG_ALLOW);
+    RGT_NEAR(rgt_hit(C.r, "c.ip", 0)->score, 0.2);
+    assert_int_equal(rgt_verdict(&C, NULL, "The server is at 127.0.0.1 today."), RG_ALLOW);
+    assert_null(rgt_hit(C.r, "c.ip", 0));
+    /* Below the gate: nothing to pair with, and no hit. */
+    assert_int_equal(rgt_verdict(&C, NULL, "The server is at 1.2.3 today."), RG_ALLOW);
+    assert_null(rgt_hit(C.r, "c.ip", 0));
+}
+
 static void test_context_errors(void **state)
 {
     (void)state;
@@ -131,6 +148,7 @@ int main(void)
         cmocka_unit_test(test_lowering_context_and_first_block_wins),
         cmocka_unit_test(test_context_on_words_detector),
         cmocka_unit_test(test_side_and_slot_phrases),
+        cmocka_unit_test(test_gated_detector_context_and_allow),
         cmocka_unit_test(test_context_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,0 +1,166 @@
+/* test_digits.c — the digit gate of the raw view (lib/digits.c),
+ * white-box: the minimum-digit bound read from pattern text, its
+ * soundness against PCRE2 on random texts (every match of a pattern holds
+ * at least the bound's digits), and the SWAR digit count against a byte
+ * loop. Engine-level equivalence (same verdicts with the gate) is covered
+ * by the golden, pattern and eval suites, which run on gated databases. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include "digits.h"
+
+typedef struct {
+    const char *re;
+    unsigned md;
+} mcase;
+
+static const mcase cases[] = {
+    {"\\b\\d{9}\\b", 9},
+    {"\\b\\d{3}[ -]?\\d{2}[ -]?\\d{4}\\b", 9},
+    {"\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b", 4},
+    {"\\d{4}|\\d{2}", 2},                 /* alternation: the minimum */
+    {"(?:\\d{4})?x", 0},                  /* optional */
+    {"\\d*", 0},
+    {"\\d+", 1},
+    {"[0-9]{2}[2-9]", 3},
+    {"[[:digit:]]{3}", 3},
+    {"[0-9a-f]{4}", 0},                   /* not digits only */
+    {"[^0-9]{4}", 0},                     /* negated */
+    {"(?i)abc\\d\\d", 2},                 /* option group counts 0 */
+    {"(?i:ab\\d)\\d", 2},
+    {"(?=\\d{5})x", 0},                   /* lookahead: width 0 */
+    {"(?<!\\d)\\d{3}", 3},
+    {"(?<n>\\d{2})-\\k<n>", 0},           /* \k: not sure, so 0 */
+    {"(\\d{2})-\\1", 2},                  /* back-reference counts 0 */
+    {"\\x31\\x32x", 2},                   /* hex-escaped digits */
+    {"\\x{31}", 0},                       /* unsupported form: 0 */
+    {"1-800-\\d{3}", 7},
+    {"\\d{2,}?", 2},                      /* lazy */
+    {"\\d{3}+", 3},                       /* possessive */
+    {"a{,3}\\d", 0},                      /* "{,3}": not sure */
+    {"(*UCP)\\d{9}", 0},                  /* verbs: not sure */
+    {"\\Q123\\E", 0},
+    {"(?x) \\d \\d", 0},                  /* extended syntax: not sure */
+    {"\\d{5}(", 0},                       /* malformed */
+    {"\\d{5})", 0},
+    {"[\\d.]{3}", 0},                     /* '.' in the class */
+    {"[\\d]{3}", 3},
+    {"\\+[2-9]\\d{0,2}(?:[ .-]?\\(?\\d{1,4}\\)?){2,4}[ .-]?\\d{2,4}\\b", 5},
+};
+
+static void test_min_digits(void **state)
+{
+    (void)state;
+    int bad = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        unsigned got = rg__min_digits(cases[i].re);
+        if (got != cases[i].md) {
+            fprintf(stderr, "rg__min_digits(\"%s\") = %u, expected %u\n", cases[i].re, got,
+                    cases[i].md);
+            bad++;
+        }
+    }
+    assert_int_equal(bad, 0);
+    assert_int_equal(rg__min_digits(NULL), 0);
+    assert_int_equal(rg__min_digits(""), 0);
+}
+
+static void test_gates(void **state)
+{
+    (void)state;
+    for (int i = 1; i < RG__NGATES; i++)
+        assert_true(rg__gates[i - 1] < rg__gates[i]); /* check.c relies on it */
+    assert_int_equal(rg__gate_of(0), -1);
+    assert_int_equal(rg__gate_of(rg__gates[0] - 1), -1);
+    assert_int_equal(rg__gate_of(rg__gates[0]), 0);
+    assert_int_equal(rg__gate_of(1000), RG__NGATES - 1);
+}
+
+/* Soundness: on random texts rich in digits and separators, no match of
+ * a pattern holds fewer digits than its bound. */
+static const char *const sound[] = {
+    "\\b\\d{1,4}(?:[ .-]\\d{2,4}){2,4}\\b|\\b\\d{4,5}[ .-]\\d{5,6}\\b",
+    "(?:\\+1[ .-]?|\\b1[ .-])?(?:\\([2-9]\\d{2}\\) ?|\\b[2-9]\\d{2}[ .-])[2-9]\\d{2}[ .-]\\d{4}\\b",
+    "\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b",
+    "\\b[A-Z]{2} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D]\\b",
+    "\\b(?:\\d{8}|\\d{2}\\.\\d{3}\\.\\d{3})[ -]?[A-Za-z]\\b",
+    "\\d{2}(?:x|\\d)?\\d",
+    "(?:a\\d|\\d\\d)(?:\\d|b\\d){2}",
+};
+
+static void test_soundness(void **state)
+{
+    (void)state;
+    static const char alpha[] = "0123456789012345678901234567890123456789 .-()+xabAB";
+    pcre2_match_data *md = pcre2_match_data_create(8, NULL);
+    assert_non_null(md);
+    srand(20261121);
+    size_t matches = 0;
+    for (size_t p = 0; p < sizeof sound / sizeof sound[0]; p++) {
+        int err;
+        PCRE2_SIZE off;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)sound[p], PCRE2_ZERO_TERMINATED, PCRE2_UTF,
+                                       &err, &off, NULL);
+        assert_non_null(re);
+        unsigned bound = rg__min_digits(sound[p]);
+        assert_true(bound > 0);
+        char text[64];
+        for (int it = 0; it < 20000; it++) {
+            size_t n = 4 + (size_t)rand() % 40;
+            for (size_t i = 0; i < n; i++)
+                text[i] = alpha[(size_t)rand() % (sizeof alpha - 1)];
+            if (pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, md, NULL) < 0)
+                continue;
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+            size_t d = rg__count_digits(text + ov[0], ov[1] - ov[0], (size_t)-1);
+            if (d < bound)
+                fprintf(stderr, "/%s/ matched \"%.*s\" with %zu digits < %u\n", sound[p],
+                        (int)(ov[1] - ov[0]), text + ov[0], d, bound);
+            assert_true(d >= bound);
+            matches++;
+        }
+        pcre2_code_free(re);
+    }
+    pcre2_match_data_free(md);
+    assert_true(matches > 1000); /* the test saw real matches */
+}
+
+static void test_count(void **state)
+{
+    (void)state;
+    srand(7);
+    char b[300];
+    for (int it = 0; it < 20000; it++) {
+        size_t n = (size_t)rand() % sizeof b;
+        for (size_t i = 0; i < n; i++)
+            b[i] = rand() % 3 ? (char)rand() : (char)('0' + rand() % 10);
+        size_t ref = 0;
+        for (size_t i = 0; i < n; i++)
+            ref += b[i] >= '0' && b[i] <= '9';
+        assert_int_equal(rg__count_digits(b, n, (size_t)-1), ref);
+        size_t enough = (size_t)rand() % 16;
+        assert_int_equal(rg__count_digits(b, n, enough) >= enough, ref >= enough);
+    }
+    /* Bytes next to the digit range, and non-ASCII bytes whose low seven
+     * bits are digits. */
+    const char edge[] = "/0123456789:\xb0\xb5\xb9\xba";
+    assert_int_equal(rg__count_digits(edge, sizeof edge - 1, (size_t)-1), 10);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_min_digits),
+        cmocka_unit_test(test_gates),
+        cmocka_unit_test(test_soundness),
+        cmocka_unit_test(test_count),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
