@@ -121,6 +121,14 @@ export interface GuardOptions {
    * scratch, and reload() on any of them reloads it for all.
    */
   shared?: boolean;
+  /**
+   * Compile the streaming databases when the engine is opened and with
+   * every reload (RG_ENGINE_STREAMING), so that no stream() waits for them
+   * (otherwise the first stream compiles them: seconds for the shipped
+   * policies). Applies when this Guard opens the engine, not when it
+   * joins one already shared. For voice agents.
+   */
+  streaming?: boolean;
 }
 
 export interface Diagnostic {

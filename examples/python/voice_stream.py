@@ -74,7 +74,8 @@ async def speak_reply(guard: Guard, n: int, tokens: List[str]) -> None:
 
 
 async def main(policies: str) -> None:
-    with Guard(policies) as guard:
+    # streaming=True: compile the streaming databases now, not on the first stream.
+    with Guard(policies, streaming=True) as guard:
         for n, tokens in enumerate(REPLIES, 1):
             await speak_reply(guard, n, tokens)
 

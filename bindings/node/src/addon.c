@@ -81,7 +81,7 @@ static char *canonical(const char *path)
 
 /* Returns the rg status; *diag as rg_engine_open's. */
 static int engine_acquire(const char *path, const char *cache_dir, int shared,
-                          shared_engine **out, rg_diag **diag)
+                          unsigned flags, shared_engine **out, rg_diag **diag)
 {
     *out = NULL;
     *diag = NULL;
@@ -112,6 +112,7 @@ static int engine_acquire(const char *path, const char *cache_dir, int shared,
     memset(&opts, 0, sizeof opts);
     opts.struct_size = sizeof opts;
     opts.cache_dir = cache_dir;
+    opts.flags = flags;
     int rc = rg_engine_open(&se->engine, path, &opts, diag);
     if (rc != RG_OK) {
         pthread_mutex_unlock(&registry_lock);
@@ -678,7 +679,7 @@ static guard *this_guard(napi_env env, napi_callback_info info, size_t *argc, na
     return g;
 }
 
-/* new Guard(policiesDir, {cacheDir, shared}) */
+/* new Guard(policiesDir, {cacheDir, shared, streaming}) */
 static napi_value guard_new(napi_env env, napi_callback_info info)
 {
     size_t argc = 2;
@@ -702,6 +703,7 @@ static napi_value guard_new(napi_env env, napi_callback_info info)
     }
     text_arg path = {0}, cache = {0};
     int shared = 1;
+    unsigned flags = 0;
     if (arena_string(env, g, argv[0], &path.off, &path.len))
         goto fail;
     if (argc >= 2) {
@@ -721,6 +723,20 @@ static napi_value guard_new(napi_env env, napi_callback_info info)
                 throw_type(env, "options.shared must be a boolean");
                 goto fail;
             }
+            /* streaming: compile the streaming databases at open
+             * (RG_ENGINE_STREAMING) instead of on the first stream. */
+            if (napi_get_named_property(env, argv[1], "streaming", &v) != napi_ok ||
+                napi_typeof(env, v, &type) != napi_ok)
+                goto fail;
+            if (type == napi_boolean) {
+                bool b;
+                napi_get_value_bool(env, v, &b);
+                if (b)
+                    flags |= RG_ENGINE_STREAMING;
+            } else if (type != napi_undefined) {
+                throw_type(env, "options.streaming must be a boolean");
+                goto fail;
+            }
         } else if (type != napi_undefined && type != napi_null) {
             throw_type(env, "options must be an object");
             goto fail;
@@ -733,7 +749,8 @@ static napi_value guard_new(napi_env env, napi_callback_info info)
     }
     rg_diag *diag = NULL;
     char what[512];
-    int rc = engine_acquire(dir, cache.kind ? g->buf + cache.off : NULL, shared, &g->se, &diag);
+    int rc = engine_acquire(dir, cache.kind ? g->buf + cache.off : NULL, shared, flags, &g->se,
+                            &diag);
     if (rc != RG_OK) {
         snprintf(what, sizeof what, "cannot load policies from '%s'", dir);
         throw_error(env, rc, NULL, what, diag, NULL);

@@ -26,6 +26,21 @@ test('a card split across chunks goes out masked', () => {
   assert.throws(() => s.feed('x'), rg.GuardClosedError);
 });
 
+test('new Guard(dir, {streaming: true}) compiles the streaming databases at open', () => {
+  // shared: false, so this Guard opens its own engine with the flag.
+  const g = new rg.Guard(FIXTURE, { shared: false, streaming: true });
+  try {
+    const s = g.stream();
+    let out = '';
+    for (const c of ['Your card 41', '11 1111 11', '11 1111 is on', ' file.']) out += s.feed(c).text;
+    out += s.close().text;
+    assert.equal(out, 'Your card [card] is on file.');
+    assert.throws(() => new rg.Guard(FIXTURE, { streaming: 'yes' }), TypeError);
+  } finally {
+    g.close();
+  }
+});
+
 test('a word split in two blocks, and nothing more goes out', () => {
   const s = guard.stream({ route: 'default' });
   assert.equal(s.feed('you id').text, 'you ');

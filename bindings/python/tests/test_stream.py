@@ -40,6 +40,17 @@ class StreamTest(unittest.TestCase):
                          [(h.detector, h.start, h.end) for h in whole.hits])
         self.assertIn(Flag.REDACTED, final.result.flags)
 
+    def test_streaming_option(self) -> None:
+        # Guard(streaming=True) opens with RG_ENGINE_STREAMING (the streaming
+        # databases compiled at open): streams answer as with a lazy compile.
+        with Guard(FIXTURE, streaming=True) as g:
+            s = g.stream()
+            out = [s.feed(c).text for c in ["Your card 41", "11 1111 11", "11 1111 is on", " file."]]
+            out.append(s.close().text)
+            self.assertEqual("".join(out), "Your card [card] is on file.")
+            g.reload()
+            self.assertEqual(g.stream().feed("hello there ").text, "hello there ")
+
     def test_word_split_blocks(self) -> None:
         s = self.guard.stream()
         u = s.feed("you id")
