@@ -131,10 +131,23 @@ static inline void fuzz_check_result(const rg_result *r, int st, size_t n,
     for (size_t i = 0; i < nh; i++) {
         const rg_hit *h = rg_result_hit(r, i);
         FUZZ_ASSERT(h && h->detector && h->category, "hit %zu incomplete", i);
-        FUZZ_ASSERT(h->start < h->end && h->end <= n, "hit %s [%zu,%zu) in %zu bytes",
-                    h->detector, h->start, h->end, n);
-        FUZZ_ASSERT(starts[h->start] && starts[h->end],
-                    "hit %s [%zu,%zu) splits a code point", h->detector, h->start, h->end);
+        /* A conversation finding (a loop, a missing disclosure) has no
+         * span; a user-message hit's offsets are in the user message
+         * (docs/CONVERSATION.md). Reply hits cover whole code points. */
+        if (h->source == RG_SOURCE_CONVERSATION) {
+            FUZZ_ASSERT(h->start == h->end && h->end <= n, "conversation hit %s [%zu,%zu)",
+                        h->detector, h->start, h->end);
+        } else if (h->source == RG_SOURCE_USER) {
+            FUZZ_ASSERT(h->start < h->end, "user hit %s [%zu,%zu)", h->detector, h->start,
+                        h->end);
+        } else {
+            FUZZ_ASSERT(h->source == RG_SOURCE_REPLY, "hit %s source %d", h->detector,
+                        (int)h->source);
+            FUZZ_ASSERT(h->start < h->end && h->end <= n, "hit %s [%zu,%zu) in %zu bytes",
+                        h->detector, h->start, h->end, n);
+            FUZZ_ASSERT(starts[h->start] && starts[h->end],
+                        "hit %s [%zu,%zu) splits a code point", h->detector, h->start, h->end);
+        }
         FUZZ_ASSERT(h->score >= 0 && h->score <= 1, "hit score %f", h->score);
     }
     for (size_t i = 0; i < rg_result_category_count(r); i++) {
