@@ -8,10 +8,73 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define VERB "check"
 #define MAX_HISTORY 64
+#define MAX_HISTORY_FILES 8
+
+static void free_bufs(char **bufs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(bufs[i]);
+}
+
+/* The lines of FILE (empty ones skipped, CRLF accepted) appended to
+ * history as replies, oldest first (docs/CONVERSATION.md). The file's
+ * bytes stay in bufs[] until the check is done. 0, or an exit status
+ * after the error message. */
+static int read_history_file(const char *path, char **bufs, size_t *nbufs, rg_text *history,
+                             size_t *nhistory)
+{
+    if (*nbufs == MAX_HISTORY_FILES)
+        return cli_usage_error(VERB, "at most %d history files", MAX_HISTORY_FILES);
+    FILE *hf = fopen(path, "rb");
+    if (!hf)
+        return cli_usage_error(VERB, "cannot open %s: %s", path, strerror(errno));
+    size_t cap = 0, len = 0;
+    char *data = NULL;
+    for (;;) {
+        if (len + 4096 + 1 > cap) {
+            char *nd = realloc(data, cap = (cap ? cap * 2 : 8192));
+            if (!nd) {
+                free(data);
+                fclose(hf);
+                return cli_usage_error(VERB, "out of memory");
+            }
+            data = nd;
+        }
+        size_t got = fread(data + len, 1, cap - len - 1, hf);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(hf);
+    fclose(hf);
+    if (bad) {
+        free(data);
+        return cli_usage_error(VERB, "cannot read %s", path);
+    }
+    bufs[(*nbufs)++] = data;
+    for (size_t i = 0; i < len;) {
+        size_t j = i;
+        while (j < len && data[j] != '\n')
+            j++;
+        size_t e = j;
+        if (e > i && data[e - 1] == '\r')
+            e--;
+        if (e > i) {
+            if (*nhistory == MAX_HISTORY)
+                return cli_usage_error(VERB, "at most %d history replies", MAX_HISTORY);
+            history[*nhistory].ptr = data + i;
+            history[*nhistory].len = e - i;
+            (*nhistory)++;
+        }
+        i = j + 1;
+    }
+    return 0;
+}
 #define SPAN_SHOW_MAX 60 /* bytes of a hit's text shown before "…" */
 
 static void usage(FILE *out)
@@ -25,8 +88,10 @@ static void usage(FILE *out)
             "./policies, installed)\n"
             "  -r, --route ROUTE    route to apply (default: default)\n"
             "  -u, --user TEXT      the user's last message\n"
-            "      --history TEXT   an earlier assistant reply, oldest first "
-            "(repeatable)\n"
+            "      --history TEXT|FILE  an earlier assistant reply, oldest first "
+            "(repeatable);\n"
+            "                       an existing file's path reads the file, one "
+            "reply per line\n"
             "      --history-file FILE  earlier assistant replies, one per line, "
             "oldest first\n"
             "  -c, --channel C      chat, voice, sms, email\n"
@@ -179,7 +244,8 @@ int cli_check_main(int argc, char **argv)
     rg_text history[MAX_HISTORY];
     size_t nhistory = 0;
     int json = 0, c;
-    char *hist_data = NULL;
+    char *hist_bufs[MAX_HISTORY_FILES];
+    size_t nhist_bufs = 0;
 
     opterr = 0;
     optind = 1;
@@ -192,69 +258,38 @@ int cli_check_main(int argc, char **argv)
         case 'l': locale = optarg; break;
         case 'j': json = 1; break;
         case 'H':
-            if (nhistory == MAX_HISTORY)
-                return cli_usage_error(VERB, "at most %d --history options",
-                                       MAX_HISTORY);
+        case 'F': {
+            /* --history ARG: the path of an existing regular file reads the
+             * file (`check --user TEXT --history FILE`, as issue 7 asks),
+             * anything else is one reply's text; --history-file always
+             * reads a file. */
+            struct stat stt;
+            if (c == 'F' || (stat(optarg, &stt) == 0 && S_ISREG(stt.st_mode))) {
+                int rc = read_history_file(optarg, hist_bufs, &nhist_bufs, history, &nhistory);
+                if (rc) {
+                    free_bufs(hist_bufs, nhist_bufs);
+                    return rc;
+                }
+                break;
+            }
+            if (nhistory == MAX_HISTORY) {
+                free_bufs(hist_bufs, nhist_bufs);
+                return cli_usage_error(VERB, "at most %d history replies", MAX_HISTORY);
+            }
             history[nhistory].ptr = optarg;
             history[nhistory].len = strlen(optarg);
             nhistory++;
             break;
-        case 'F': {
-            /* One reply per line (docs/CONVERSATION.md); empty lines skipped. */
-            FILE *hf = fopen(optarg, "rb");
-            if (!hf) {
-                free(hist_data);
-                return cli_usage_error(VERB, "cannot open %s: %s", optarg, strerror(errno));
-            }
-            size_t cap = 0, len = 0;
-            char *data = NULL;
-            for (;;) {
-                if (len + 4096 + 1 > cap) {
-                    char *nd = realloc(data, cap = (cap ? cap * 2 : 8192));
-                    if (!nd) {
-                        free(data);
-                        fclose(hf);
-                        free(hist_data);
-                        return cli_usage_error(VERB, "out of memory");
-                    }
-                    data = nd;
-                }
-                size_t got = fread(data + len, 1, cap - len - 1, hf);
-                len += got;
-                if (got == 0)
-                    break;
-            }
-            fclose(hf);
-            free(hist_data);
-            hist_data = data;
-            for (size_t i = 0; i < len;) {
-                size_t j = i;
-                while (j < len && data[j] != '\n')
-                    j++;
-                size_t e = j;
-                if (e > i && data[e - 1] == '\r')
-                    e--;
-                if (e > i) {
-                    if (nhistory == MAX_HISTORY) {
-                        free(hist_data);
-                        return cli_usage_error(VERB, "at most %d history replies",
-                                               MAX_HISTORY);
-                    }
-                    history[nhistory].ptr = data + i;
-                    history[nhistory].len = e - i;
-                    nhistory++;
-                }
-                i = j + 1;
-            }
-            break;
         }
-        case 'h': free(hist_data); usage(stdout); return CLI_EXIT_OK;
-        default: free(hist_data); return cli_bad_option(VERB, c, argv);
+        case 'h': free_bufs(hist_bufs, nhist_bufs); usage(stdout); return CLI_EXIT_OK;
+        default: free_bufs(hist_bufs, nhist_bufs); return cli_bad_option(VERB, c, argv);
         }
     }
-    if (argc - optind > 1)
+    if (argc - optind > 1) {
+        free_bufs(hist_bufs, nhist_bufs);
         return cli_usage_error(VERB, "expected one TEXT argument, got %d "
                                "(quote the reply)", argc - optind);
+    }
 
     /* Load the policy first: a policy or route error should show before
      * the user types a reply on stdin. */
@@ -361,6 +396,6 @@ out:
     rg_scratch_free(scratch);
     rg_engine_close(engine);
     free(stdin_data);
-    free(hist_data);
+    free_bufs(hist_bufs, nhist_bufs);
     return status;
 }
