@@ -107,6 +107,83 @@ static void test_gated_detector_context_and_allow(void **state)
     assert_null(rgt_hit(C.r, "c.ip", 0));
 }
 
+/* Many entries at once (past check.c's RG__PAIR_SMALL): the sorted
+ * pairing gives each hit exactly the score and allow-list fate it gets
+ * when its piece of text is checked alone (the direct pairing). */
+typedef struct seenhit {
+    char det[32];
+    size_t start, end;
+    double score;
+} seenhit;
+
+static size_t collect(const rg_result *r, size_t shift, seenhit *out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < rg_result_hit_count(r) && n < max; i++) {
+        const rg_hit *h = rg_result_hit(r, i);
+        snprintf(out[n].det, sizeof out[n].det, "%s", h->detector);
+        out[n].start = h->start + shift;
+        out[n].end = h->end + shift;
+        out[n].score = h->score;
+        n++;
+    }
+    return n;
+}
+
+static int cmp_seen(const void *a, const void *b)
+{
+    const seenhit *x = a, *y = b;
+    if (x->start != y->start)
+        return x->start < y->start ? -1 : 1;
+    if (x->end != y->end)
+        return x->end < y->end ? -1 : 1;
+    return strcmp(x->det, y->det);
+}
+
+static void test_many_entries_pair_as_alone(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "Your SSN: 123456789.", "123456789 is your Social Security id", "Order 123456789 shipped.",
+        "the damn river dam", "damn it", "trolls are vermin", "he was saying are vermin",
+        "server 10.0.0.1 and 127.0.0.1", "ssn order 123456789", "tracking number 987654321 ssn",
+    };
+    const char *filler = " the weather is fine today and tomorrow as well, thank you kindly. ";
+    enum { NP = sizeof pieces / sizeof pieces[0], REPS = 3 };
+    static char big[8192];
+    static seenhit want[512], got[512];
+    size_t len = 0, nwant = 0;
+    for (int r = 0; r < REPS; r++)
+        for (size_t i = 0; i < NP; i++) {
+            size_t pl = strlen(pieces[i]);
+            rg_request q = {0};
+            q.reply = pieces[i];
+            q.reply_len = pl;
+            assert_int_equal(rg_check(C.e, C.s, &q, C.r), RG_OK);
+            nwant += collect(C.r, len, want + nwant, 512 - nwant);
+            memcpy(big + len, pieces[i], pl);
+            len += pl;
+            memcpy(big + len, filler, strlen(filler));
+            len += strlen(filler);
+        }
+    rg_request q = {0};
+    q.reply = big;
+    q.reply_len = len;
+    assert_int_equal(rg_check(C.e, C.s, &q, C.r), RG_OK);
+    assert_false(rg_result_flags(C.r) & (RG_FLAG_BUDGET_EXCEEDED | RG_FLAG_HITS_TRUNCATED));
+    size_t ngot = collect(C.r, 0, got, 512);
+    assert_true(nwant > 20);
+    assert_int_equal(ngot, nwant);
+    qsort(want, nwant, sizeof *want, cmp_seen);
+    qsort(got, ngot, sizeof *got, cmp_seen);
+    for (size_t i = 0; i < nwant; i++) {
+        assert_string_equal(got[i].det, want[i].det);
+        assert_int_equal(got[i].start, want[i].start);
+        assert_int_equal(got[i].end, want[i].end);
+        RGT_NEAR(got[i].score, want[i].score);
+    }
+}
+
 static void test_context_errors(void **state)
 {
     (void)state;
@@ -149,6 +226,7 @@ int main(void)
         cmocka_unit_test(test_context_on_words_detector),
         cmocka_unit_test(test_side_and_slot_phrases),
         cmocka_unit_test(test_gated_detector_context_and_allow),
+        cmocka_unit_test(test_many_entries_pair_as_alone),
         cmocka_unit_test(test_context_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
