@@ -66,6 +66,10 @@ with tempfile.TemporaryDirectory() as tmp:
     p, j = check_json("--history-file", once, "--history", once, Q)
     check("two history files add up (each file's replies kept)",
           j.get("verdict") == "handoff", p.stdout + p.stderr)
+    p = run("explain", "-p", FIX, "--history", twice, Q)
+    check("explain --history FILE: the same reading of history as check",
+          p.returncode == 0 and "handoff" in p.stdout and "loop.repeat" in p.stdout,
+          p.stdout + p.stderr)
     p = run("check", "-p", FIX, "--history-file", os.path.join(tmp, "missing.txt"), Q)
     check("--history-file of a missing file: usage error, exit 2",
           p.returncode == 2 and "cannot open" in p.stderr, p.stderr)

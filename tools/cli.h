@@ -89,6 +89,35 @@ char *cli_route_list(const rg_engine *engine);
  * *data is malloc'd, NUL-terminated after *len bytes. */
 int cli_read_all(FILE *f, char **data, size_t *len);
 
+/* ---- one reply from the command line (check, explain) ------------------ */
+
+#define CLI_MAX_HISTORY 64
+#define CLI_MAX_HISTORY_FILES 8
+
+/* Zero-initialise; free with cli_request_free whatever happened. */
+typedef struct cli_request {
+    rg_request req;            /* route, reply, history set by _open */
+    rg_text history[CLI_MAX_HISTORY];
+    size_t nhistory;
+    char *bufs[CLI_MAX_HISTORY_FILES]; /* history files' bytes */
+    size_t nbufs;
+    char *stdin_data;
+    rg_engine *engine;
+    rg_scratch *scratch;
+    rg_result *result;
+} cli_request;
+
+/* One --history argument (is_file: --history-file): an existing regular
+ * file's path reads the file, one reply per line; anything else is one
+ * reply's text. 0, or an exit status after the message. */
+int cli_request_history(const char *verb, cli_request *q, const char *arg, int is_file);
+/* Load the policy, check the route exists, allocate scratch and result,
+ * read the reply (reply_arg, or stdin when it is NULL or "-", one trailing
+ * line ending dropped) and fill q->req. 0, or an exit status. */
+int cli_request_open(const char *verb, cli_request *q, const char *policy_opt,
+                     const char *route, const char *reply_arg);
+void cli_request_free(cli_request *q);
+
 /* ---- output buffer and JSON -------------------------------------------- */
 
 typedef struct cli_buf {

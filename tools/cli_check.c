@@ -8,73 +8,8 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #define VERB "check"
-#define MAX_HISTORY 64
-#define MAX_HISTORY_FILES 8
-
-static void free_bufs(char **bufs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(bufs[i]);
-}
-
-/* The lines of FILE (empty ones skipped, CRLF accepted) appended to
- * history as replies, oldest first (docs/CONVERSATION.md). The file's
- * bytes stay in bufs[] until the check is done. 0, or an exit status
- * after the error message. */
-static int read_history_file(const char *path, char **bufs, size_t *nbufs, rg_text *history,
-                             size_t *nhistory)
-{
-    if (*nbufs == MAX_HISTORY_FILES)
-        return cli_usage_error(VERB, "at most %d history files", MAX_HISTORY_FILES);
-    FILE *hf = fopen(path, "rb");
-    if (!hf)
-        return cli_usage_error(VERB, "cannot open %s: %s", path, strerror(errno));
-    size_t cap = 0, len = 0;
-    char *data = NULL;
-    for (;;) {
-        if (len + 4096 + 1 > cap) {
-            char *nd = realloc(data, cap = (cap ? cap * 2 : 8192));
-            if (!nd) {
-                free(data);
-                fclose(hf);
-                return cli_usage_error(VERB, "out of memory");
-            }
-            data = nd;
-        }
-        size_t got = fread(data + len, 1, cap - len - 1, hf);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(hf);
-    fclose(hf);
-    if (bad) {
-        free(data);
-        return cli_usage_error(VERB, "cannot read %s", path);
-    }
-    bufs[(*nbufs)++] = data;
-    for (size_t i = 0; i < len;) {
-        size_t j = i;
-        while (j < len && data[j] != '\n')
-            j++;
-        size_t e = j;
-        if (e > i && data[e - 1] == '\r')
-            e--;
-        if (e > i) {
-            if (*nhistory == MAX_HISTORY)
-                return cli_usage_error(VERB, "at most %d history replies", MAX_HISTORY);
-            history[*nhistory].ptr = data + i;
-            history[*nhistory].len = e - i;
-            (*nhistory)++;
-        }
-        i = j + 1;
-    }
-    return 0;
-}
 #define SPAN_SHOW_MAX 60 /* bytes of a hit's text shown before "…" */
 
 static void usage(FILE *out)
@@ -241,11 +176,9 @@ int cli_check_main(int argc, char **argv)
     };
     const char *policy_opt = NULL, *route = "default", *user = NULL,
                *channel = NULL, *locale = NULL;
-    rg_text history[MAX_HISTORY];
-    size_t nhistory = 0;
-    int json = 0, c;
-    char *hist_bufs[MAX_HISTORY_FILES];
-    size_t nhist_bufs = 0;
+    int json = 0, c, status = 0;
+    cli_request q;
+    memset(&q, 0, sizeof q);
 
     opterr = 0;
     optind = 1;
@@ -258,113 +191,37 @@ int cli_check_main(int argc, char **argv)
         case 'l': locale = optarg; break;
         case 'j': json = 1; break;
         case 'H':
-        case 'F': {
-            /* --history ARG: the path of an existing regular file reads the
-             * file (`check --user TEXT --history FILE`, as issue 7 asks),
-             * anything else is one reply's text; --history-file always
-             * reads a file. */
-            struct stat stt;
-            if (c == 'F' || (stat(optarg, &stt) == 0 && S_ISREG(stt.st_mode))) {
-                int rc = read_history_file(optarg, hist_bufs, &nhist_bufs, history, &nhistory);
-                if (rc) {
-                    free_bufs(hist_bufs, nhist_bufs);
-                    return rc;
-                }
-                break;
-            }
-            if (nhistory == MAX_HISTORY) {
-                free_bufs(hist_bufs, nhist_bufs);
-                return cli_usage_error(VERB, "at most %d history replies", MAX_HISTORY);
-            }
-            history[nhistory].ptr = optarg;
-            history[nhistory].len = strlen(optarg);
-            nhistory++;
+        case 'F':
+            if ((status = cli_request_history(VERB, &q, optarg, c == 'F')) != 0)
+                goto out;
             break;
-        }
-        case 'h': free_bufs(hist_bufs, nhist_bufs); usage(stdout); return CLI_EXIT_OK;
-        default: free_bufs(hist_bufs, nhist_bufs); return cli_bad_option(VERB, c, argv);
+        case 'h': usage(stdout); goto out;
+        default: status = cli_bad_option(VERB, c, argv); goto out;
         }
     }
     if (argc - optind > 1) {
-        free_bufs(hist_bufs, nhist_bufs);
-        return cli_usage_error(VERB, "expected one TEXT argument, got %d "
-                               "(quote the reply)", argc - optind);
-    }
-
-    /* Load the policy first: a policy or route error should show before
-     * the user types a reply on stdin. */
-    char *stdin_data = NULL;
-    const char *reply;
-    size_t reply_len;
-    const char *path = cli_policy_path(policy_opt);
-    rg_engine *engine = NULL;
-    rg_scratch *scratch = NULL;
-    rg_result *result = NULL;
-    int status = cli_engine_open(VERB, path, 0, &engine);
-    if (status != 0)
-        goto out;
-
-    if (!cli_route_exists(engine, route)) {
-        char *routes = cli_route_list(engine);
-        cli_error(VERB, "unknown route '%s' (routes: %s)", route,
-                  routes ? routes : "?");
-        free(routes);
-        status = CLI_EXIT_USAGE;
+        status = cli_usage_error(VERB, "expected one TEXT argument, got %d "
+                                 "(quote the reply)", argc - optind);
         goto out;
     }
-
-    int rc = rg_scratch_alloc(engine, &scratch);
-    if (rc == RG_OK)
-        rc = rg_result_alloc(NULL, &result);
-    if (rc != RG_OK) {
-        cli_error(VERB, "%s", rg_strerror(rc));
-        status = CLI_EXIT_USAGE;
+    if ((status = cli_request_open(VERB, &q, policy_opt, route,
+                                   optind < argc ? argv[optind] : NULL)) != 0)
         goto out;
-    }
-
-    /* The reply: an argument, or stdin. */
-    if (optind < argc && strcmp(argv[optind], "-") != 0) {
-        reply = argv[optind];
-        reply_len = strlen(reply);
-    } else {
-        if (isatty(STDIN_FILENO))
-            fprintf(stderr, "(reading the reply from stdin; end it with "
-                    "Ctrl-D)\n");
-        if (cli_read_all(stdin, &stdin_data, &reply_len) != 0) {
-            cli_error(VERB, "cannot read stdin: %s", strerror(errno));
-            status = CLI_EXIT_USAGE;
-            goto out;
-        }
-        /* `echo text | replyguard check` should check "text", not
-         * "text\n": drop one trailing line ending. */
-        if (reply_len && stdin_data[reply_len - 1] == '\n')
-            reply_len--;
-        if (reply_len && stdin_data[reply_len - 1] == '\r')
-            reply_len--;
-        reply = stdin_data;
-    }
-
-    rg_request req = {0};
-    req.route = route;
-    req.reply = reply;
-    req.reply_len = reply_len;
     if (user) {
-        req.user_message = user;
-        req.user_message_len = strlen(user);
+        q.req.user_message = user;
+        q.req.user_message_len = strlen(user);
     }
-    req.history = nhistory ? history : NULL;
-    req.history_count = nhistory;
-    req.channel = channel;
-    req.locale = locale;
+    q.req.channel = channel;
+    q.req.locale = locale;
 
     /* The first check on a fresh scratch pays its warm-up (buffers sized,
      * pages touched); an embedding program pays it once per thread. Check
      * twice so that the time shown is the steady-state one, and show the
      * first as well. */
-    rc = rg_check(engine, scratch, &req, result);
-    uint64_t cold_ns = rg_result_elapsed_ns(result);
+    int rc = rg_check(q.engine, q.scratch, &q.req, q.result);
+    uint64_t cold_ns = rg_result_elapsed_ns(q.result);
     if (rc == RG_OK)
-        rc = rg_check(engine, scratch, &req, result);
+        rc = rg_check(q.engine, q.scratch, &q.req, q.result);
     if (rc == RG_E_NOROUTE || rc == RG_E_INVAL) {
         cli_error(VERB, "%s", rg_strerror(rc));
         status = CLI_EXIT_USAGE;
@@ -374,12 +231,12 @@ int cli_check_main(int argc, char **argv)
      * show it, then report the error. */
     if (json) {
         cli_buf b = {0};
-        cli_json_result(&b, NULL, result, rc == RG_OK ? NULL : rg_strerror(rc));
+        cli_json_result(&b, NULL, q.result, rc == RG_OK ? NULL : rg_strerror(rc));
         cli_buf_putc(&b, '\n');
         cli_buf_flush(&b, stdout);
         cli_buf_free(&b);
     } else {
-        print_human(result, reply, reply_len, cold_ns);
+        print_human(q.result, q.req.reply, q.req.reply_len, cold_ns);
     }
     if (rc != RG_OK) {
         cli_error(VERB, "check failed: %s (%s); the verdict shown is the "
@@ -392,10 +249,6 @@ int cli_check_main(int argc, char **argv)
     }
 
 out:
-    rg_result_free(result);
-    rg_scratch_free(scratch);
-    rg_engine_close(engine);
-    free(stdin_data);
-    free_bufs(hist_bufs, nhist_bufs);
+    cli_request_free(&q);
     return status;
 }

@@ -24,7 +24,6 @@
 #include <unistd.h>
 
 #define VERB "explain"
-#define MAX_HISTORY 64
 #define SPAN_SHOW_MAX 60
 
 /* ANSI styles; empty strings when colour is off. */
@@ -50,8 +49,11 @@ static void usage(FILE *out)
             "                       installed)\n"
             "  -r, --route ROUTE    route to apply (default: default)\n"
             "  -u, --user TEXT      the user's last message\n"
-            "      --history TEXT   an earlier assistant reply, oldest first "
-            "(repeatable)\n"
+            "      --history TEXT|FILE  an earlier assistant reply, oldest first "
+            "(repeatable);\n"
+            "                       an existing file's path reads the file, one "
+            "reply per line\n"
+            "      --history-file FILE  earlier assistant replies, one per line\n"
             "  -c, --channel C      chat, voice, sms, email\n"
             "  -l, --locale L       BCP 47 locale\n"
             "      --color WHEN     auto (default: colour on a terminal unless "
@@ -366,6 +368,7 @@ int cli_explain_main(int argc, char **argv)
         {"route", required_argument, NULL, 'r'},
         {"user", required_argument, NULL, 'u'},
         {"history", required_argument, NULL, 'H'},
+        {"history-file", required_argument, NULL, 'F'},
         {"channel", required_argument, NULL, 'c'},
         {"locale", required_argument, NULL, 'l'},
         {"color", required_argument, NULL, 'C'},
@@ -375,9 +378,9 @@ int cli_explain_main(int argc, char **argv)
     };
     const char *policy_opt = NULL, *route = "default", *user = NULL,
                *channel = NULL, *locale = NULL, *when = "auto";
-    rg_text history[MAX_HISTORY];
-    size_t nhistory = 0;
-    int c;
+    int c, status = 0;
+    cli_request q;
+    memset(&q, 0, sizeof q);
 
     opterr = 0;
     optind = 1;
@@ -390,15 +393,12 @@ int cli_explain_main(int argc, char **argv)
         case 'l': locale = optarg; break;
         case 'C': when = optarg; break;
         case 'H':
-            if (nhistory == MAX_HISTORY)
-                return cli_usage_error(VERB, "at most %d --history options",
-                                       MAX_HISTORY);
-            history[nhistory].ptr = optarg;
-            history[nhistory].len = strlen(optarg);
-            nhistory++;
+        case 'F':
+            if ((status = cli_request_history(VERB, &q, optarg, c == 'F')) != 0)
+                goto out;
             break;
-        case 'h': usage(stdout); return CLI_EXIT_OK;
-        default: return cli_bad_option(VERB, c, argv);
+        case 'h': usage(stdout); goto out;
+        default: status = cli_bad_option(VERB, c, argv); goto out;
         }
     }
     int use_colour;
@@ -409,75 +409,32 @@ int cli_explain_main(int argc, char **argv)
     else if (!strcmp(when, "auto")) {
         const char *nc = getenv("NO_COLOR");
         use_colour = isatty(STDOUT_FILENO) && !(nc && *nc);
-    } else
-        return cli_usage_error(VERB, "--color must be auto, always or never");
-    if (argc - optind > 1)
-        return cli_usage_error(VERB, "expected one TEXT argument, got %d "
-                               "(quote the reply)", argc - optind);
-
-    char *stdin_data = NULL;
-    const char *reply;
-    size_t reply_len;
-    const char *path = cli_policy_path(policy_opt);
-    rg_engine *engine = NULL;
-    rg_scratch *scratch = NULL;
-    rg_result *result = NULL;
-    int status = cli_engine_open(VERB, path, 0, &engine);
-    if (status != 0)
-        goto out;
-    if (!cli_route_exists(engine, route)) {
-        char *routes = cli_route_list(engine);
-        cli_error(VERB, "unknown route '%s' (routes: %s)", route,
-                  routes ? routes : "?");
-        free(routes);
-        status = CLI_EXIT_USAGE;
-        goto out;
-    }
-    int rc = rg_scratch_alloc(engine, &scratch);
-    if (rc == RG_OK)
-        rc = rg_result_alloc(NULL, &result);
-    if (rc != RG_OK) {
-        cli_error(VERB, "%s", rg_strerror(rc));
-        status = CLI_EXIT_USAGE;
-        goto out;
-    }
-    if (optind < argc && strcmp(argv[optind], "-") != 0) {
-        reply = argv[optind];
-        reply_len = strlen(reply);
     } else {
-        if (isatty(STDIN_FILENO))
-            fprintf(stderr, "(reading the reply from stdin; end it with "
-                    "Ctrl-D)\n");
-        if (cli_read_all(stdin, &stdin_data, &reply_len) != 0) {
-            cli_error(VERB, "cannot read stdin: %s", strerror(errno));
-            status = CLI_EXIT_USAGE;
-            goto out;
-        }
-        if (reply_len && stdin_data[reply_len - 1] == '\n')
-            reply_len--;
-        if (reply_len && stdin_data[reply_len - 1] == '\r')
-            reply_len--;
-        reply = stdin_data;
+        status = cli_usage_error(VERB, "--color must be auto, always or never");
+        goto out;
     }
-    rg_request req = {0};
-    req.route = route;
-    req.reply = reply;
-    req.reply_len = reply_len;
+    if (argc - optind > 1) {
+        status = cli_usage_error(VERB, "expected one TEXT argument, got %d "
+                                 "(quote the reply)", argc - optind);
+        goto out;
+    }
+
+    if ((status = cli_request_open(VERB, &q, policy_opt, route,
+                                   optind < argc ? argv[optind] : NULL)) != 0)
+        goto out;
     if (user) {
-        req.user_message = user;
-        req.user_message_len = strlen(user);
+        q.req.user_message = user;
+        q.req.user_message_len = strlen(user);
     }
-    req.history = nhistory ? history : NULL;
-    req.history_count = nhistory;
-    req.channel = channel;
-    req.locale = locale;
-    rc = rg_check(engine, scratch, &req, result);
+    q.req.channel = channel;
+    q.req.locale = locale;
+    int rc = rg_check(q.engine, q.scratch, &q.req, q.result);
     if (rc == RG_E_NOROUTE || rc == RG_E_INVAL) {
         cli_error(VERB, "%s", rg_strerror(rc));
         status = CLI_EXIT_USAGE;
         goto out;
     }
-    print_explain(engine, route, result, reply, reply_len,
+    print_explain(q.engine, route, q.result, q.req.reply, q.req.reply_len,
                   use_colour ? &colour : &plain, use_colour);
     if (rc != RG_OK) {
         cli_error(VERB, "check failed: %s (%s); the verdict shown is the "
@@ -489,9 +446,6 @@ int cli_explain_main(int argc, char **argv)
         status = CLI_EXIT_USAGE;
     }
 out:
-    rg_result_free(result);
-    rg_scratch_free(scratch);
-    rg_engine_close(engine);
-    free(stdin_data);
+    cli_request_free(&q);
     return status;
 }
