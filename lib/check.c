@@ -606,9 +606,30 @@ void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s)
     /* Allow-list intervals drop the hits they cover; context words near a
      * hit set its score (pair_hits, skipped when there is nothing to pair
      * with); then one hit per detector and span. */
-    size_t npair = 0;
+    /* Allow and context entries pair only with their own detector's hits,
+     * and most entries on a long reply belong to detectors with none (the
+     * context words of PII detectors: "call", "order", "account"...):
+     * those are dropped first, so they are neither paired nor sorted
+     * (callgrind, 1.6 KB replies: the sorted path was ~9% of a check).
+     * RG__DF_PAIR marks the detectors with a hit and is cleared here. */
+    size_t npair = 0, nhits = 0;
     for (size_t i = 0; i < sc->nraw; i++)
-        npair += sc->raw[i].kind != RG__RAW_HIT;
+        if (sc->raw[i].kind == RG__RAW_HIT) {
+            sc->det_flag[sc->raw[i].det] |= RG__DF_PAIR;
+            nhits++;
+        }
+    if (nhits < sc->nraw) {
+        size_t k = 0;
+        for (size_t i = 0; i < sc->nraw; i++) {
+            const rg__rawhit *h = &sc->raw[i];
+            if (h->kind == RG__RAW_HIT || (sc->det_flag[h->det] & RG__DF_PAIR))
+                sc->raw[k++] = *h;
+        }
+        sc->nraw = k;
+        npair = k - nhits;
+    }
+    for (size_t i = 0; i < sc->nraw; i++)
+        sc->det_flag[sc->raw[i].det] &= (uint8_t)~RG__DF_PAIR;
     if (npair && sc->nraw <= RG__PAIR_SMALL)
         pair_hits_small(sc, s);
     else if (npair)

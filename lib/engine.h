@@ -127,7 +127,8 @@ struct rg_result {
     int has_excerpt;
 };
 
-enum { RG__DF_TOUCHED = 1, RG__DF_REGEX = 2, RG__DF_STRINGS = 4 };
+/* RG__DF_PAIR: transient, inside rg__resolve_hits only (check.c). */
+enum { RG__DF_TOUCHED = 1, RG__DF_REGEX = 2, RG__DF_STRINGS = 4, RG__DF_PAIR = 8 };
 
 /* engine.c */
 const rg__snapshot *rg__engine_pin(rg_engine *e, rg_scratch *s);
