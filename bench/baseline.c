@@ -53,6 +53,8 @@
 #include "alloc.h"
 #include "diag.h"
 #include "normalize.h"
+#include "literals.h"
+#include "digits.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -272,8 +274,9 @@ static line *hs_safe_lines(const line *in, size_t nl, size_t *repaired)
 
 /* The databases of the floor, per view: one holding every expression of
  * the view. A check scans, per view, the digit-gated databases its reply's
- * digits reach (lib/digits.c), often fewer patterns; the floor stays what
- * it was before the gate, every pattern of the view in one hs_scan, so
+ * digits reach (lib/digits.c), often fewer patterns, with regexes compiled
+ * as their trigger literals (lib/literals.c); the floor stays what it was
+ * before either, every pattern of the view as written in one hs_scan, so
  * ratios across versions compare like with like. */
 static const hs_database_t *floor_db[RG__VIEW_COUNT];
 
@@ -281,17 +284,15 @@ static void prepare_floor(const rg__snapshot *s, hs_scratch_t **hs)
 {
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
         floor_db[v] = s->db[v];
-        int split = 0;
         for (size_t g = 0; g < s->ngdb; g++)
-            if (s->gdb[v][g]) {
-                split = 1;
+            if (s->gdb[v][g])
                 floor_db[v] = s->gdb[v][g]; /* cumulative views: holds them all */
-            }
         const rg__hexprs *x = &s->hx[v];
-        if (v != RG__VIEW_RAW || !split || !x->n)
+        if (v == RG__VIEW_COMPACT || !x->n)
             continue;
-        /* The raw view is split additively: one database of its whole
-         * list, compiled here, is what it was before the gate. */
+        /* The raw view is split additively, and both views' databases hold
+         * trigger literals in place of regexes: one database of the view's
+         * whole list, compiled here, is what it was before. */
         hs_database_t *db = NULL;
         hs_compile_error_t *err = NULL;
         if (hs_compile_multi((const char *const *)x->expr, x->flags, x->ids, (unsigned)x->n,
@@ -721,6 +722,93 @@ static int cmd_patterns(const char *policies, unsigned repeat, int json, const c
     return 0;
 }
 
+/* ---- dbs: each database of the snapshot alone ------------------------------ */
+
+/* Every Hyperscan database a check can scan (per view: the always-scanned
+ * one and the digit-gated ones), alone over every line (lower-cased for
+ * the normalized and compacted views, an approximation of those views):
+ * CPU ns per line. Shows which database a change made cheaper. */
+static int cmd_dbs(const char *policies, unsigned repeat, const char *file)
+{
+    static const char *vname[RG__VIEW_COUNT] = {"raw", "normalized", "compacted"};
+    size_t nl, bytes, repaired;
+    line *orig = read_lines(file, &nl, &bytes);
+    line *lines = hs_safe_lines(orig, nl, &repaired);
+    line *low = calloc(nl ? nl : 1, sizeof *low);
+    for (size_t i = 0; i < nl; i++) {
+        char *c = malloc(lines[i].n + 1);
+        for (size_t k = 0; k < lines[i].n; k++)
+            c[k] = (char)(lines[i].p[k] >= 'A' && lines[i].p[k] <= 'Z' ? lines[i].p[k] + 32
+                                                                         : lines[i].p[k]);
+        low[i].p = c;
+        low[i].n = lines[i].n;
+    }
+    rg_engine *e = open_engine(policies, NULL);
+    const rg__snapshot *s = atomic_load(&e->current);
+    hs_scratch_t *hs = NULL;
+    if (!s->proto || hs_clone_scratch(s->proto, &hs) != HS_SUCCESS)
+        die("%s", "no scratch");
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        for (int g = -1; g < RG__NGATES; g++) {
+            const hs_database_t *db = g < 0 ? s->db[v] : s->gdb[v][g];
+            if (!db)
+                continue;
+            const line *L = v == RG__VIEW_RAW ? lines : low;
+            for (size_t l = 0; l < nl; l++)
+                hs_scan(db, L[l].p, (unsigned)L[l].n, 0, hs, noop, NULL);
+            uint64_t t0 = cpu_ns();
+            for (unsigned r = 0; r < repeat; r++)
+                for (size_t l = 0; l < nl; l++)
+                    hs_scan(db, L[l].p, (unsigned)L[l].n, 0, hs, noop, NULL);
+            double ns = (double)(cpu_ns() - t0) / (double)(nl ? nl * repeat : 1);
+            size_t sz = 0;
+            hs_database_size(db, &sz);
+            char gname[32];
+            if (g < 0)
+                snprintf(gname, sizeof gname, "always");
+            else
+                snprintf(gname, sizeof gname, "%s >= %u digits",
+                         v == RG__VIEW_RAW ? "extra at" : "instead at", s->gate[g]);
+            printf("%-10s %-24s %9.1f ns/line %10zu B\n", vname[v], gname, ns, sz);
+        }
+    return 0;
+}
+
+/* ---- triggers: the trigger literals of every regex (lib/literals.c) ------ */
+
+static int cmd_triggers(const char *policies, int json)
+{
+    rg_allocator a;
+    rg__allocator_init(&a, NULL);
+    rg__diags d;
+    rg__diags_init(&d, &a);
+    rg__policy *p = NULL;
+    if (rg__policy_load(&a, policies, &p, &d) != RG_OK)
+        die("cannot load policy set %s (see replyguard lint)", policies);
+    rg__diags_discard(&d);
+    for (size_t i = 0; i < p->ndetectors; i++) {
+        const rg__detector *det = &p->detectors[i];
+        if (det->kind != RG__KIND_REGEX || !det->pattern)
+            continue;
+        rg__lits l;
+        unsigned md = rg__min_digits(det->pattern);
+        int rc = rg__trigger_literals(&a, det->pattern, 1, 100000, &l);
+        printf("%-34s %-10s digits>=%-2u ", det->id,
+               det->view == RG__VIEW_RAW ? "raw" : "normalized", md);
+        if (rc <= 0) {
+            printf("no set\n");
+            continue;
+        }
+        printf("%5zu literals, shortest %2zu%s:", l.n, l.minlen,
+               l.minlen >= RG__TRIGGER_MINLEN && l.n <= RG__TRIGGER_MAXN ? "" : " (too weak)");
+        for (size_t k = 0; k < l.n && (json || k < 6); k++)
+            printf(" \"%s\"", l.v[k]);
+        printf("%s\n", l.n > 6 && !json ? " ..." : "");
+        rg__lits_free(&a, &l);
+    }
+    return 0;
+}
+
 /* ---- load: compile time and memory ---------------------------------------- */
 
 static size_t rss_bytes(void)
@@ -800,7 +888,7 @@ int main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     if (argc < 2) {
-        fprintf(stderr, "usage: rg-bench-baseline scan|naive|load|kinds|patterns [-p DIR] [-r ROUTE] "
+        fprintf(stderr, "usage: rg-bench-baseline scan|naive|load|kinds|patterns|triggers|dbs [-p DIR] [-r ROUTE] "
                         "[-n REPEAT] [--best-of K] [--max-seconds S] [--json] [FILE...]\n");
         return 2;
     }
@@ -829,6 +917,8 @@ int main(int argc, char **argv)
         best_of = 1;
     if (!strcmp(cmd, "load"))
         return cmd_load(policies, json);
+    if (!strcmp(cmd, "triggers"))
+        return cmd_triggers(policies, json);
     if (!strcmp(cmd, "kinds")) {
         if (optind >= argc)
             die("%s: expected FILE...", cmd);
@@ -840,6 +930,8 @@ int main(int argc, char **argv)
         return cmd_scan(policies, repeat, best_of, json, argv[optind]);
     if (!strcmp(cmd, "naive"))
         return cmd_naive(policies, max_seconds, json, argv[optind]);
+    if (!strcmp(cmd, "dbs"))
+        return cmd_dbs(policies, repeat, argv[optind]);
     if (!strcmp(cmd, "patterns"))
         return cmd_patterns(policies, repeat, json, argv[optind]);
     die("unknown command %s (scan, naive, load, kinds, patterns)", cmd);

@@ -8,6 +8,7 @@
 #include "cache.h"
 #include "alloc.h"
 #include "normalize.h"
+#include "literals.h"
 #include "sha256.h"
 #include <stdio.h>
 #include <stdlib.h>
@@ -569,9 +570,13 @@ static int build_split(builder *b, int v, const int *detgate)
     unsigned *f = rg__calloc(b->a, n ? n : 1, sizeof *f);
     unsigned *id = rg__calloc(b->a, n ? n : 1, sizeof *id);
     int *gate = rg__calloc(b->a, n ? n : 1, sizeof *gate);
+    rg__lits *trig = rg__calloc(b->a, n ? n : 1, sizeof *trig);
+    char **texpr = NULL;
+    unsigned *tid = NULL;
+    size_t ntrig = 0;
     size_t cnt[RG__NGATES + 1] = {0};
     int rc = RG_OK;
-    if (!e || !f || !id || !gate) {
+    if (!e || !f || !id || !gate || !trig) {
         rc = RG_E_NOMEM;
         goto done;
     }
@@ -582,12 +587,66 @@ static int build_split(builder *b, int v, const int *detgate)
         gate[i] = g;
         cnt[g + 1]++;
     }
+    /* Trigger literals (literals.c) of the regexes not gated by digits:
+     * each such regex is compiled as its literals, which flag it for
+     * PCRE2 like a match of the regex would. */
+    for (size_t i = 0; i < n && rc == RG_OK; i++) {
+        const rg__pat *p = &s->pats[b->ids[v][i]];
+        if (p->type != RG__PAT_REGEX || gate[i] >= 0)
+            continue;
+        int t = rg__trigger_literals(b->a, b->expr[v][i], RG__TRIGGER_MINLEN,
+                                     RG__TRIGGER_MAXN, &trig[i]);
+        if (t < 0)
+            rc = RG_E_NOMEM;
+        else if (t > 0)
+            ntrig += trig[i].n;
+    }
+    if (rc == RG_OK && ntrig) {
+        size_t cap = n + ntrig;
+        rg__free(b->a, e);
+        rg__free(b->a, f);
+        rg__free(b->a, id);
+        e = rg__calloc(b->a, cap, sizeof *e);
+        f = rg__calloc(b->a, cap, sizeof *f);
+        id = rg__calloc(b->a, cap, sizeof *id);
+        texpr = rg__calloc(b->a, ntrig, sizeof *texpr);
+        tid = rg__calloc(b->a, ntrig, sizeof *tid);
+        if (!e || !f || !id || !texpr || !tid)
+            rc = RG_E_NOMEM;
+        for (size_t i = 0, k = 0; i < n && rc == RG_OK; i++)
+            for (size_t j = 0; j < trig[i].n && rc == RG_OK; j++, k++) {
+                texpr[k] = literal_expr(b, trig[i].v[j], strlen(trig[i].v[j]));
+                /* A pattern of its own (a copy of the regex's): Hyperscan
+                 * compiled thousands of literals sharing one id ~10x
+                 * slower than the same literals with an id each. */
+                if (!texpr[k] || rg__grow(b->a, (void **)&s->pats, &b->cappats,
+                                          s->npats + 1, sizeof *s->pats)) {
+                    rc = RG_E_NOMEM;
+                    break;
+                }
+                s->pats[s->npats] = s->pats[b->ids[v][i]];
+                tid[k] = (unsigned)s->npats++;
+            }
+    }
     for (int level = -1; level < RG__NGATES && rc == RG_OK; level++) {
         if (level >= 0 && !cnt[level + 1])
             continue;
         size_t m = 0;
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0, k = 0; i < n; k += trig[i].n, i++)
             if (v == RG__VIEW_RAW ? gate[i] == level : gate[i] <= level) {
+                if (trig[i].n) {
+                    /* Each literal's pattern is a copy of the regex's
+                     * (RG__PAT_REGEX, same detector): whichever fires,
+                     * the callback flags the regex. */
+                    for (size_t j = 0; j < trig[i].n; j++) {
+                        e[m] = texpr[k + j];
+                        f[m] = HS_FLAG_SINGLEMATCH |
+                               (v == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0);
+                        id[m] = tid[k + j];
+                        m++;
+                    }
+                    continue;
+                }
                 e[m] = b->expr[v][i];
                 f[m] = b->flags[v][i];
                 id[m] = b->ids[v][i];
@@ -600,6 +659,15 @@ static int build_split(builder *b, int v, const int *detgate)
             s->ngdb = RG__NGATES;
     }
 done:
+    if (trig)
+        for (size_t i = 0; i < n; i++)
+            rg__lits_free(b->a, &trig[i]);
+    if (texpr)
+        for (size_t k = 0; k < ntrig; k++)
+            rg__free(b->a, texpr[k]);
+    rg__free(b->a, texpr);
+    rg__free(b->a, tid);
+    rg__free(b->a, trig);
     rg__free(b->a, e);
     rg__free(b->a, f);
     rg__free(b->a, id);

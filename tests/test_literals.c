@@ -1,0 +1,211 @@
+/* test_literals.c — trigger literals (lib/literals.c), white-box: the
+ * sets read from pattern text for known patterns, patterns that must get
+ * no set, and soundness against PCRE2 on random texts (every match of a
+ * pattern lies in a text that contains one of its literals, compared
+ * without ASCII case). Engine-level equivalence (the same hits and
+ * verdicts with triggers) is covered by the golden, pattern and eval
+ * suites, which run on databases compiled with triggers. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <cmocka.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+#include "literals.h"
+
+static rg_allocator A;
+
+/* The set as one string: literals sorted by length then bytes, '|'-joined. */
+static void joined(const rg__lits *l, char *out, size_t cap)
+{
+    out[0] = '\0';
+    for (size_t i = 0; i < l->n; i++) {
+        if (i)
+            strncat(out, "|", cap - strlen(out) - 1);
+        strncat(out, l->v[i], cap - strlen(out) - 1);
+    }
+}
+
+typedef struct {
+    const char *re;
+    const char *set; /* NULL: no set */
+} lcase;
+
+static const lcase cases[] = {
+    {"abcd", "abcd"},
+    {"a(?:bb|cc)d", "abbd|accd"},
+    {"(?:ab|cd)ef", "abef|cdef"},
+    {"(?i)ABCD", "abcd"},                       /* lower-cased, matched caselessly */
+    {"[Aa]bcd", "abcd"},
+    {"[ab]cde", "acde|bcde"},
+    {"\\bfoo\\b bar", "foo bar"},               /* assertions are empty */
+    {"^hello$", "hello"},
+    {"(?x) foo [ ] bar  # comment\n baz", "foo barbaz"},
+    {"(?x)ab\\ cd", "ab cd"},                   /* escaped space in (?x) */
+    {"(?x:a b)c d", "abc d"},                   /* (?x:...) is scoped */
+    {"colou?r", "color|colour"},
+    {"(?:abcd){2}", "abcdabcd"},
+    {"x+abcd", "abcd"},                         /* x+ requires "x", abcd is better */
+    {"\\d+ apples", " apples"},
+    {"(?:cat|dog)s? \\w+ (?:eats|bites)", " eats| bites"},
+    {"(?:kill|stab) (?:you|him)", "kill him|kill you|stab him|stab you"},
+    {"(?=abcd)wxyz", "wxyz"},                   /* lookahead: empty */
+    {"(?<!no )thanks", "thanks"},
+    {"(?<n>abc)d", "abcd"},
+    {"a\\.b\\x41", "a.ba"},
+    {"(?:abx|abxc)dd", "abxdd|abxcdd"},
+    {"(?:you|u) (?:idiot|moron)", "u idiot|u moron"}, /* "you idiot" has "u idiot" */
+    {"x{0}abcd", "abcd"},
+    {"(?:abcd)+", "abcd"},
+    {"ab*cd", NULL},                            /* "a", "cd": too short */
+    {"a.b", NULL},
+    {"\\w+", NULL},
+    {"(?:abcd|e*)", NULL},                      /* a branch requires nothing */
+    {"(?:abcd)?", NULL},
+    {"(abcd)\\1", NULL},                        /* back-reference: not read */
+    {"\\Qabcd\\E", NULL},
+    {"(*UTF)abcd", NULL},
+    {"ab{,3}cd", NULL},                         /* not a plain quantifier */
+    {"abcd(", NULL},
+    {"abcd)", NULL},
+    {"[^abc]{4}", NULL},
+    {"[a-z]{5}", NULL},                         /* classes too large to expand */
+    {"caf\xc3\xa9s", NULL},                     /* non-ASCII: any character */
+    {"", NULL},
+};
+
+static void test_known(void **state)
+{
+    (void)state;
+    int bad = 0;
+    char got[4096];
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        rg__lits l;
+        int rc = rg__trigger_literals(&A, cases[i].re, 4, 2048, &l);
+        if (rc < 0)
+            fail_msg("allocation failed");
+        joined(&l, got, sizeof got);
+        if ((rc == 1) != (cases[i].set != NULL) || (rc == 1 && strcmp(got, cases[i].set))) {
+            fprintf(stderr, "trigger literals of /%s/: %s\"%s\", expected %s%s%s\n",
+                    cases[i].re, rc == 1 ? "" : "none ", got, cases[i].set ? "\"" : "",
+                    cases[i].set ? cases[i].set : "none", cases[i].set ? "\"" : "");
+            bad++;
+        }
+        if (rc == 1)
+            assert_true(l.minlen >= 4);
+        rg__lits_free(&A, &l);
+    }
+    assert_int_equal(bad, 0);
+}
+
+static void test_limits(void **state)
+{
+    (void)state;
+    rg__lits l;
+    /* Too many literals for maxn, or too short for minlen: no set. */
+    assert_int_equal(rg__trigger_literals(&A, "(?:ab|cd|ef)(?:gh|ij)", 4, 5, &l), 0);
+    assert_int_equal(l.n, 0);
+    assert_int_equal(rg__trigger_literals(&A, "(?:ab|cd|ef)(?:gh|ij)", 4, 6, &l), 1);
+    assert_int_equal(l.n, 6);
+    rg__lits_free(&A, &l);
+    assert_int_equal(rg__trigger_literals(&A, "abc", 4, 10, &l), 0);
+    assert_int_equal(rg__trigger_literals(&A, "abc", 3, 10, &l), 1);
+    rg__lits_free(&A, &l);
+    assert_int_equal(rg__trigger_literals(&A, NULL, 1, 10, &l), 0);
+    /* Deep nesting is refused, not a stack overflow. */
+    char deep[2000];
+    size_t k = 0;
+    for (int i = 0; i < 600; i++)
+        deep[k++] = '(';
+    memcpy(deep + k, "abcd", 4);
+    k += 4;
+    for (int i = 0; i < 600; i++)
+        deep[k++] = ')';
+    deep[k] = '\0';
+    assert_int_equal(rg__trigger_literals(&A, deep, 1, 10, &l), 0);
+    /* Cross products that would explode stay bounded (no set or a small one). */
+    assert_true(rg__trigger_literals(&A, "[ab][ab][ab][ab][ab][ab][ab][ab][ab][ab][ab][ab][ab]x",
+                                     1, 100000, &l) >= 0);
+    rg__lits_free(&A, &l);
+}
+
+static int contains_any(const char *t, size_t n, const rg__lits *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        size_t m = strlen(l->v[i]);
+        for (size_t j = 0; j + m <= n; j++)
+            if (!strncasecmp(t + j, l->v[i], m))
+                return 1;
+    }
+    return 0;
+}
+
+/* Soundness: a text PCRE2 matches contains a trigger literal. */
+static const char *const sound[] = {
+    "(?:ab|cd)e?f",
+    "a(?:b|c){1,2}d",
+    "(?x) b [ ] (?:c|e)  | f a",
+    "\\bba(?:d|de)?\\b",
+    "(?i)(?:yu|u)(?:[ ](?:a|e)){0,2}[ ](?:ba|da|fa)\\b",
+    "(?:f|d){2,3}c",
+    "(?<=a)bcd|dcb(?=a)",
+    "x*(?:abc|bcd)y?",
+    "(?:a|b)(?:c|d)(?:e|f)(?:a|b)",
+    "[a-c][d-f]ab",
+};
+
+static void test_soundness(void **state)
+{
+    (void)state;
+    static const char alpha[] = "abcdefABCDEF xyu.";
+    pcre2_match_data *md = pcre2_match_data_create(8, NULL);
+    assert_non_null(md);
+    srand(20261121);
+    size_t matches = 0;
+    for (size_t p = 0; p < sizeof sound / sizeof sound[0]; p++) {
+        int err;
+        PCRE2_SIZE off;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)sound[p], PCRE2_ZERO_TERMINATED, PCRE2_UTF,
+                                       &err, &off, NULL);
+        assert_non_null(re);
+        rg__lits l;
+        if (rg__trigger_literals(&A, sound[p], 1, 100000, &l) != 1)
+            fail_msg("no trigger set for /%s/", sound[p]);
+        size_t here = 0;
+        char text[48];
+        for (int it = 0; it < 200000; it++) {
+            size_t n = 2 + (size_t)rand() % 30;
+            for (size_t i = 0; i < n; i++)
+                text[i] = alpha[(size_t)rand() % (sizeof alpha - 1)];
+            if (pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, md, NULL) < 0)
+                continue;
+            if (!contains_any(text, n, &l))
+                fail_msg("/%s/ matches \"%.*s\", which has none of its %zu literals",
+                         sound[p], (int)n, text, l.n);
+            here++;
+        }
+        if (here < 20)
+            fail_msg("/%s/: only %zu matches: the test would prove nothing", sound[p], here);
+        matches += here;
+        rg__lits_free(&A, &l);
+        pcre2_code_free(re);
+    }
+    pcre2_match_data_free(md);
+    assert_true(matches > 1000);
+}
+
+int main(void)
+{
+    rg__allocator_init(&A, NULL);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_known),
+        cmocka_unit_test(test_limits),
+        cmocka_unit_test(test_soundness),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
