@@ -35,9 +35,10 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 4u /* 2: the expressions behind each database;
+#define BUNDLE_FORMAT 5u /* 2: the expressions behind each database;
                             3: detector scopes, conversation rules;
-                            4: the digit-gated databases */
+                            4: the digit-gated databases;
+                            5: trigger-literal patterns (rg__pat.back) */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])

@@ -84,21 +84,29 @@ int rg__scratch_fit(rg_scratch *sc, const rg__snapshot *s)
         uint8_t *df = rg__calloc(a, nd, sizeof *df);
         uint32_t *doff = rg__calloc(a, nd, sizeof *doff);
         uint32_t *t = rg__calloc(a, nd, sizeof *t);
-        if (!dm || !df || !doff || !t) {
+        uint32_t *tlo = rg__calloc(a, nd, sizeof *tlo);
+        uint32_t *thi = rg__calloc(a, nd, sizeof *thi);
+        if (!dm || !df || !doff || !t || !tlo || !thi) {
             rg__free(a, dm);
             rg__free(a, df);
             rg__free(a, doff);
             rg__free(a, t);
+            rg__free(a, tlo);
+            rg__free(a, thi);
             return -1;
         }
         rg__free(a, sc->det_max);
         rg__free(a, sc->det_flag);
         rg__free(a, sc->det_off);
         rg__free(a, sc->touched);
+        rg__free(a, sc->trig_lo);
+        rg__free(a, sc->trig_hi);
         sc->det_max = dm;
         sc->det_flag = df;
         sc->det_off = doff;
         sc->touched = t;
+        sc->trig_lo = tlo;
+        sc->trig_hi = thi;
         sc->cap_dets = nd;
     }
     size_t nc = s->ncats ? s->ncats : 1;
@@ -146,6 +154,8 @@ void rg__scratch_release(rg_scratch *sc)
     rg__free(a, sc->det_max);
     rg__free(a, sc->det_flag);
     rg__free(a, sc->det_off);
+    rg__free(a, sc->trig_lo);
+    rg__free(a, sc->trig_hi);
     rg__free(a, sc->touched);
     rg__free(a, sc->cat_prod);
     rg__free(a, sc->cat_max);
@@ -188,6 +198,26 @@ static int on_match(unsigned int id, unsigned long long from,
         sc->det_flag[p->det] |= RG__DF_REGEX;
         return 0;
     }
+    if (p->type == RG__PAT_TRIGGER) {
+        /* A trigger literal of a regex (literals.c): flags the regex, and
+         * every match of it contains one of these occurrences, so it
+         * starts at or after (earliest occurrence end - its maximum width)
+         * and at or before the latest occurrence start (extract_spans). */
+        uint32_t end = (uint32_t)to, start = end - p->len;
+        uint32_t lo = p->back < end ? end - p->back : 0;
+        touch(sc, p->det);
+        if (!(sc->det_flag[p->det] & RG__DF_TRIG)) {
+            sc->det_flag[p->det] |= RG__DF_REGEX | RG__DF_TRIG;
+            sc->trig_lo[p->det] = lo;
+            sc->trig_hi[p->det] = start;
+        } else {
+            if (lo < sc->trig_lo[p->det])
+                sc->trig_lo[p->det] = lo;
+            if (start > sc->trig_hi[p->det])
+                sc->trig_hi[p->det] = start;
+        }
+        return 0;
+    }
     size_t end = (size_t)to, start = end - p->len;
     if ((p->edges & RG__EDGE_LEFT) && rg__word_before(sc->vtext, sc->vlen, start))
         return 0;
@@ -223,6 +253,8 @@ static int on_match(unsigned int id, unsigned long long from,
     return 0;
 }
 
+static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off);
+
 /* Enumerate PCRE2 matches of detector `di` in the current view.
  * Returns 0, or -1 when the engine failed (not for "no match"). */
 static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
@@ -230,7 +262,27 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
     const rg__cdet *d = &s->dets[di];
     if (!(d->scope & (1u << sc->scan_user)))
         return 0; /* a detector for the other text (`scan:`, conv.h) */
-    PCRE2_SIZE off = 0;
+    if (!(sc->det_flag[di] & RG__DF_TRIG) || !(d->pcre_opts & PCRE2_USE_OFFSET_LIMIT))
+        return spans_from(sc, d, di, 0);
+    /* Flagged by trigger literals (on_match): every match starts in
+     * [trig_lo, trig_hi], so PCRE2 starts at trig_lo (moved back to a code
+     * point boundary: the view is UTF-8 and matched without a check; \b
+     * and lookbehinds still see the bytes before it) and an offset limit
+     * stops its search after trig_hi. Same matches, without running the
+     * regex over the whole reply when the trigger sits in one corner. */
+    PCRE2_SIZE off = sc->trig_lo[di];
+    while (off > 0 && off < sc->vlen && ((unsigned char)sc->vtext[off] & 0xC0) == 0x80)
+        off--;
+    if (off > sc->vlen)
+        off = 0;
+    pcre2_set_offset_limit(sc->mctx, sc->trig_hi[di]);
+    int rc = spans_from(sc, d, di, off);
+    pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
+    return rc;
+}
+
+static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off)
+{
     for (int k = 0; k <= RG__MAX_PCRE_MATCHES && off <= sc->vlen; k++) {
         if (now_ns() > sc->deadline) {
             sc->timed_out = 1;

@@ -10,6 +10,7 @@
 #include "normalize.h"
 #include "literals.h"
 #include "sha256.h"
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +239,10 @@ static uint32_t pcre_options(const rg__detector *det)
 {
     /* Views are valid UTF-8 by construction, so PCRE2 can skip its own
      * check at match time (PCRE2_NO_UTF_CHECK in check.c). */
-    return PCRE2_UTF | (det->caseless ? PCRE2_CASELESS : 0);
+    /* PCRE2_USE_OFFSET_LIMIT: a regex flagged by trigger literals is
+     * searched only up to their last occurrence (check.c extract_spans). */
+    return PCRE2_UTF | (det->caseless ? PCRE2_CASELESS : 0) |
+           (det->kind == RG__KIND_REGEX ? PCRE2_USE_OFFSET_LIMIT : 0);
 }
 
 static void compile_pattern(builder *b, uint32_t di, const rg__detector *det)
@@ -571,12 +575,13 @@ static int build_split(builder *b, int v, const int *detgate)
     unsigned *id = rg__calloc(b->a, n ? n : 1, sizeof *id);
     int *gate = rg__calloc(b->a, n ? n : 1, sizeof *gate);
     rg__lits *trig = rg__calloc(b->a, n ? n : 1, sizeof *trig);
+    uint32_t *width = rg__calloc(b->a, n ? n : 1, sizeof *width);
     char **texpr = NULL;
     unsigned *tid = NULL;
     size_t ntrig = 0;
     size_t cnt[RG__NGATES + 1] = {0};
     int rc = RG_OK;
-    if (!e || !f || !id || !gate || !trig) {
+    if (!e || !f || !id || !gate || !trig || !width) {
         rc = RG_E_NOMEM;
         goto done;
     }
@@ -600,6 +605,21 @@ static int build_split(builder *b, int v, const int *detgate)
             rc = RG_E_NOMEM;
         else if (t > 0)
             ntrig += trig[i].n;
+        /* Its maximum match width bounds where a match can start before
+         * a trigger (check.c extract_spans); unknown or unbounded: none.
+         * Not for a prefilter pattern, whose width is an approximation's. */
+        width[i] = UINT32_MAX;
+        hs_expr_info_t *info = NULL;
+        hs_compile_error_t *err = NULL;
+        if (t > 0 && !(b->flags[v][i] & HS_FLAG_PREFILTER) &&
+            hs_expression_info(b->expr[v][i], b->flags[v][i] & ~HS_FLAG_SINGLEMATCH, &info,
+                               &err) == HS_SUCCESS) {
+            if (info->max_width != UINT_MAX)
+                width[i] = info->max_width;
+            free(info);
+        } else {
+            hs_free_compile_error(err);
+        }
     }
     if (rc == RG_OK && ntrig) {
         size_t cap = n + ntrig;
@@ -624,7 +644,11 @@ static int build_split(builder *b, int v, const int *detgate)
                     rc = RG_E_NOMEM;
                     break;
                 }
-                s->pats[s->npats] = s->pats[b->ids[v][i]];
+                rg__pat tp = s->pats[b->ids[v][i]];
+                tp.type = RG__PAT_TRIGGER;
+                tp.len = (uint32_t)strlen(trig[i].v[j]);
+                tp.back = width[i];
+                s->pats[s->npats] = tp;
                 tid[k] = (unsigned)s->npats++;
             }
     }
@@ -635,13 +659,15 @@ static int build_split(builder *b, int v, const int *detgate)
         for (size_t i = 0, k = 0; i < n; k += trig[i].n, i++)
             if (v == RG__VIEW_RAW ? gate[i] == level : gate[i] <= level) {
                 if (trig[i].n) {
-                    /* Each literal's pattern is a copy of the regex's
-                     * (RG__PAT_REGEX, same detector): whichever fires,
-                     * the callback flags the regex. */
+                    /* Each literal has a pattern of its own (RG__PAT_TRIGGER,
+                     * the regex's detector): whichever fires, the callback
+                     * flags the regex. Every occurrence is reported (no
+                     * SINGLEMATCH): the earliest and the latest bound where
+                     * PCRE2 looks. Caseless on the raw view; the normalized
+                     * one is lower-cased already, like the literals. */
                     for (size_t j = 0; j < trig[i].n; j++) {
                         e[m] = texpr[k + j];
-                        f[m] = HS_FLAG_SINGLEMATCH |
-                               (v == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0);
+                        f[m] = v == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0;
                         id[m] = tid[k + j];
                         m++;
                     }
@@ -668,6 +694,7 @@ done:
     rg__free(b->a, texpr);
     rg__free(b->a, tid);
     rg__free(b->a, trig);
+    rg__free(b->a, width);
     rg__free(b->a, e);
     rg__free(b->a, f);
     rg__free(b->a, id);

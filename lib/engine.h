@@ -50,6 +50,8 @@ struct rg_scratch {
     double *det_max;             /* per detector: max hit score, 0 = none */
     uint8_t *det_flag;           /* per detector: RG__DF_* bits */
     uint32_t *det_off;           /* per detector: its strings in the result arena */
+    uint32_t *trig_lo, *trig_hi; /* per detector with RG__DF_TRIG: earliest end and
+                                    latest start of its trigger literals in the view */
     uint32_t *touched;           /* detectors with det_max or det_trig set */
     size_t ntouched;
     double *cat_prod;            /* per category: product of (1 - s) */
@@ -128,7 +130,8 @@ struct rg_result {
 };
 
 /* RG__DF_PAIR: transient, inside rg__resolve_hits only (check.c). */
-enum { RG__DF_TOUCHED = 1, RG__DF_REGEX = 2, RG__DF_STRINGS = 4, RG__DF_PAIR = 8 };
+enum { RG__DF_TOUCHED = 1, RG__DF_REGEX = 2, RG__DF_STRINGS = 4, RG__DF_PAIR = 8,
+       RG__DF_TRIG = 16 };
 
 /* engine.c */
 const rg__snapshot *rg__engine_pin(rg_engine *e, rg_scratch *s);

@@ -13,7 +13,10 @@
 #include "digits.h"
 
 /* What a Hyperscan pattern id stands for. */
-enum { RG__PAT_WORD = 0, RG__PAT_ALLOW = 1, RG__PAT_REGEX = 2, RG__PAT_CONTEXT = 3 };
+/* RG__PAT_TRIGGER: one trigger literal of a regex (literals.c): flags the
+ * regex like RG__PAT_REGEX, and bounds where its PCRE2 matches can start. */
+enum { RG__PAT_WORD = 0, RG__PAT_ALLOW = 1, RG__PAT_REGEX = 2, RG__PAT_CONTEXT = 3,
+       RG__PAT_TRIGGER = 4 };
 /* Boundary checks a word pattern needs: its first/last byte is a word
  * character, so the neighbouring code point must not be one. */
 enum { RG__EDGE_LEFT = 1, RG__EDGE_RIGHT = 2 };
@@ -26,6 +29,8 @@ typedef struct rg__pat {
     uint8_t edges;   /* RG__EDGE_* */
     uint16_t ctx;    /* context block index (RG__PAT_CONTEXT) */
     uint8_t scope;   /* its detector's RG__SCOPE_* (conv.h) */
+    uint32_t back;   /* RG__PAT_TRIGGER: the regex's maximum match width in
+                        bytes (UINT32_MAX: unbounded) */
 } rg__pat;
 
 /* A compiled `context:` block. */
