@@ -5,7 +5,7 @@
 # timeout (an input that takes longer than FUZZ_TIMEOUT seconds).
 #
 #   scripts/fuzz.sh [SECONDS] [BUILD_DIR]     (defaults 60, build-fuzz)
-#   FUZZ_TARGETS="check redact"   only these (default: all six)
+#   FUZZ_TARGETS="check redact"   only these (default: all seven)
 #   FUZZ_JOBS=2                   targets run two at a time
 #   FUZZ_TIMEOUT=25               seconds one input may take
 #
@@ -18,7 +18,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_EACH=${1:-60}
 BUILD=${2:-build-fuzz}
-TARGETS=${FUZZ_TARGETS:-"policy check redact normalize batch stream"}
+TARGETS=${FUZZ_TARGETS:-"policy check redact normalize batch stream literals"}
 JOBS=${FUZZ_JOBS:-1}
 TIMEOUT=${FUZZ_TIMEOUT:-25}
 
