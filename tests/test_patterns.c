@@ -103,6 +103,36 @@ static void test_several_detectors_one_text(void **state)
     RGT_SPAN(rgt_hit(C.r, "p.backref", 0), 31, 38);
 }
 
+/* Regexes compiled as trigger literals (lib/literals.c): the same spans as
+ * the regex, though a match starts well before the literal that flagged
+ * it (PCRE2 starts at the earliest literal minus the regex's maximum
+ * width), several matches lie between literal occurrences (it stops after
+ * the latest), a literal occurs where nothing matches, and case differs
+ * (normalized view; caseless raw regex). */
+static void test_trigger_literals(void **state)
+{
+    (void)state;
+    /* The first phrase is as long as the regex allows but for its optional
+     * final "s" (which the literal " idiot" does not reach): a start bound
+     * two bytes too late would miss it. */
+    const char *t = "Hello there, thanks for waiting on the line. YOUUUU absolutely absolutely "
+                    "absolutely idiots, and an idiot-proof plan, and you morons.";
+    rgt_verdict(&C, NULL, t);
+    if (rgt_hits_of(C.r, "p.trig.phrase") != 2)
+        rgt_dump(C.r);
+    assert_int_equal(rgt_hits_of(C.r, "p.trig.phrase"), 2);
+    size_t a = (size_t)(strstr(t, "YOUUUU") - t), b = (size_t)(strstr(t, "idiots,") - t) + 6;
+    size_t c = (size_t)(strstr(t, "you morons") - t);
+    RGT_SPAN(rgt_hit(C.r, "p.trig.phrase", 0), a, b);
+    RGT_SPAN(rgt_hit(C.r, "p.trig.phrase", 1), c, c + 10);
+    no_hit("an idiot-proof plan; you are not an idiot");
+    const char *k = "Set API_KEY: abc123XYZ then apikey=zz and Api-Key = nope";
+    rgt_verdict(&C, NULL, k);
+    assert_int_equal(rgt_hits_of(C.r, "p.trig.raw"), 1);
+    size_t s = (size_t)(strstr(k, "API_KEY") - k);
+    RGT_SPAN(rgt_hit(C.r, "p.trig.raw", 0), s, s + 18);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -113,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_regex_on_normalized_view),
         cmocka_unit_test(test_regex_raw_view_is_not_folded),
         cmocka_unit_test(test_several_detectors_one_text),
+        cmocka_unit_test(test_trigger_literals),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
