@@ -726,26 +726,6 @@ static int find_windows(const rg__vbuf *n, window *w)
     for (size_t i = 0; i + 2 < len; i++)
         exact |= (unsigned)(t[i] == t[i + 1]) & (unsigned)(t[i] == t[i + 2]) &
                  (unsigned)((unsigned char)(t[i] - 'a') < 26);
-    if (!exact) {
-        /* Without those, a window needs a word that holds a digit or a
-         * leet symbol (class 3) and a letter (class 1) — so one of each
-         * side by side somewhere in it — or three one-letter words one
-         * separator apart ("x y z", each a word byte between non-word
-         * bytes or the ends). Neither is in most replies ("5:30", "$20"
-         * are not), which then skip the word loop below: the same windows
-         * (none), found cheaper. */
-        unsigned any = 0;
-        for (size_t i = 0; !any && i + 1 < len; i++)
-            any = (wclass[t[i]] ^ wclass[t[i + 1]]) == 2; /* 1 next to 3 */
-        for (size_t i = 0; !any && i + 4 < len; i++)
-            any |= (unsigned)(i == 0 || wclass[t[i - 1]] == 0) &
-                   (unsigned)(wclass[t[i]] != 0) & (unsigned)(wclass[t[i + 1]] == 0) &
-                   (unsigned)(wclass[t[i + 2]] != 0) & (unsigned)(wclass[t[i + 3]] == 0) &
-                   (unsigned)(wclass[t[i + 4]] != 0) &
-                   (unsigned)(i + 5 == len || wclass[t[i + 5]] == 0);
-        if (!any)
-            return 0;
-    }
     size_t r = 0;
     while (r < len) {
         unsigned k = wclass[t[r]];
