@@ -449,6 +449,11 @@ RG_API void rg_result_free(rg_result *result);
  * the result and valid until its next rg_check or rg_result_free.
  * With a NULL result: verdicts/flags return RG_HANDOFF/0, counts 0,
  * pointers NULL. Not thread-safe on the same result.
+ * Order: the reply's hits by start offset (then end, then detector);
+ * categories, and reasons category by category, in one fixed order per
+ * policy set (the order it compiles its categories in), never in the
+ * order the scans happened to find them: the same request and policy set
+ * give the same sequences.
  */
 RG_API rg_verdict rg_result_verdict(const rg_result *result);
 RG_API unsigned rg_result_flags(const rg_result *result);

@@ -757,6 +757,17 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
         if (m > sc->cat_max[c])
             sc->cat_max[c] = m;
     }
+    /* Categories (and so reasons) in the snapshot's category order, not
+     * in the order the scans happened to touch them: the same reply gives
+     * the same result whatever the databases' layout or a stream's chunks
+     * (a handful of entries: insertion sort). */
+    for (size_t i = 1; i < sc->ncat_touched; i++) {
+        uint32_t c = sc->cat_touched[i];
+        size_t j = i;
+        for (; j > 0 && sc->cat_touched[j - 1] > c; j--)
+            sc->cat_touched[j] = sc->cat_touched[j - 1];
+        sc->cat_touched[j] = c;
+    }
 
     /* Size the result arena once, so pointers into it stay put. */
     size_t need = slen(route->name);
