@@ -150,6 +150,20 @@ static rg_engine *open_engine(const char *path, uint64_t *ns)
     return e;
 }
 
+/* The policy model of a directory (loader only, nothing compiled): for the
+ * commands that look at patterns as written. Dies on a policy error. */
+static rg__policy *load_model(const char *policies, rg_allocator *a)
+{
+    rg__allocator_init(a, NULL);
+    rg__diags d;
+    rg__diags_init(&d, a);
+    rg__policy *p = NULL;
+    if (rg__policy_load(a, policies, &p, &d) != RG_OK)
+        die("cannot load policy set %s (see replyguard lint)", policies);
+    rg__diags_discard(&d);
+    return p;
+}
+
 /* ---- statistics (as replyguard bench) ------------------------------------ */
 
 static int cmp_u64(const void *x, const void *y)
@@ -546,13 +560,7 @@ static int cmd_naive(const char *policies, double max_seconds, int json, const c
     size_t nl, bytes;
     line *lines = read_lines(file, &nl, &bytes);
     rg_allocator a;
-    rg__allocator_init(&a, NULL);
-    rg__diags d;
-    rg__diags_init(&d, &a);
-    rg__policy *p = NULL;
-    if (rg__policy_load(&a, policies, &p, &d) != RG_OK)
-        die("cannot load policy set %s (see replyguard lint)", policies);
-    rg__diags_discard(&d);
+    rg__policy *p = load_model(policies, &a);
     naive nv;
     memset(&nv, 0, sizeof nv);
     uint64_t c0 = now_ns();
@@ -636,13 +644,7 @@ static int cmd_patterns(const char *policies, unsigned repeat, int json, const c
     line *orig = read_lines(file, &nl, &bytes);
     line *lines = hs_safe_lines(orig, nl, &repaired);
     rg_allocator a;
-    rg__allocator_init(&a, NULL);
-    rg__diags d;
-    rg__diags_init(&d, &a);
-    rg__policy *p = NULL;
-    if (rg__policy_load(&a, policies, &p, &d) != RG_OK)
-        die("cannot load policy set %s (see replyguard lint)", policies);
-    rg__diags_discard(&d);
+    rg__policy *p = load_model(policies, &a);
     patcost *pc = calloc(p->ndetectors ? p->ndetectors : 1, sizeof *pc);
     size_t np = 0;
     for (size_t i = 0; i < p->ndetectors; i++) {
@@ -779,13 +781,7 @@ static int cmd_dbs(const char *policies, unsigned repeat, const char *file)
 static int cmd_triggers(const char *policies, int json)
 {
     rg_allocator a;
-    rg__allocator_init(&a, NULL);
-    rg__diags d;
-    rg__diags_init(&d, &a);
-    rg__policy *p = NULL;
-    if (rg__policy_load(&a, policies, &p, &d) != RG_OK)
-        die("cannot load policy set %s (see replyguard lint)", policies);
-    rg__diags_discard(&d);
+    rg__policy *p = load_model(policies, &a);
     for (size_t i = 0; i < p->ndetectors; i++) {
         const rg__detector *det = &p->detectors[i];
         if (det->kind != RG__KIND_REGEX || !det->pattern)
