@@ -795,8 +795,13 @@ static int cmd_triggers(const char *policies, int json)
             printf("no set\n");
             continue;
         }
-        printf("%5zu literals, shortest %2zu%s:", l.n, l.minlen,
-               l.minlen >= RG__TRIGGER_MINLEN && l.n <= RG__TRIGGER_MAXN ? "" : " (too weak)");
+        /* What compile.c uses: the same set when it is strong enough. */
+        rg__lits used;
+        int ok = rg__trigger_literals(&a, det->pattern, RG__TRIGGER_MINLEN, RG__TRIGGER_MAXN,
+                                      &used) == 1;
+        if (ok)
+            rg__lits_free(&a, &used);
+        printf("%5zu literals, shortest %2zu%s:", l.n, l.minlen, ok ? "" : " (too weak)");
         for (size_t k = 0; k < l.n && (json || k < 6); k++)
             printf(" \"%s\"", l.v[k]);
         printf("%s\n", l.n > 6 && !json ? " ..." : "");

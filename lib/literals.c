@@ -757,6 +757,29 @@ void rg__lits_free(const rg_allocator *a, rg__lits *l)
     memset(l, 0, sizeof *l);
 }
 
+/* Bytes rare in prose: a literal holding one ("@", "://", "{") is rare
+ * however short it is. */
+static int rare_byte(unsigned char c)
+{
+    return c && strchr("@/\\#$%^&*=<>{}[]|~`_", c) != NULL;
+}
+
+/* Is every literal of s rare enough to be worth a trigger: min_len bytes
+ * or more, or holding a rare byte? */
+static int strong(const sset *s, size_t min_len)
+{
+    for (uint32_t i = 0; i < s->n; i++) {
+        if (s->v[i].n >= min_len)
+            continue;
+        int rare = 0;
+        for (uint32_t k = 0; k < s->v[i].n && !rare; k++)
+            rare = rare_byte((unsigned char)s->v[i].p[k]);
+        if (!rare)
+            return 0;
+    }
+    return 1;
+}
+
 int rg__trigger_literals(const rg_allocator *a, const char *expr, size_t min_len, size_t maxn,
                          rg__lits *out)
 {
@@ -774,7 +797,7 @@ int rg__trigger_literals(const rg_allocator *a, const char *expr, size_t min_len
     if (!failed(&r) && *r.p == '\0' && best_req(&top, &s)) {
         dedupe(&s);
         uint32_t k = minimise(&r, &s);
-        if (k && k <= maxn && minlen(&s) >= min_len) {
+        if (k && k <= maxn && strong(&s, min_len)) {
             out->v = rg__calloc(a, k, sizeof *out->v);
             if (!out->v) {
                 rc = -1;
