@@ -765,9 +765,12 @@ static int cmd_dbs(const char *policies, unsigned repeat, const char *file)
             double ns = (double)(cpu_ns() - t0) / (double)(nl ? nl * repeat : 1);
             size_t sz = 0;
             hs_database_size(db, &sz);
-            char gname[32];
+            char gname[64];
             if (g < 0)
                 snprintf(gname, sizeof gname, "always");
+            else if (s->gwin[g])
+                snprintf(gname, sizeof gname, "%s >= %u digits in %u B",
+                         v == RG__VIEW_RAW ? "extra at" : "instead at", s->gate[g], s->gwin[g]);
             else
                 snprintf(gname, sizeof gname, "%s >= %u digits",
                          v == RG__VIEW_RAW ? "extra at" : "instead at", s->gate[g]);

@@ -35,10 +35,11 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 5u /* 2: the expressions behind each database;
+#define BUNDLE_FORMAT 6u /* 2: the expressions behind each database;
                             3: detector scopes, conversation rules;
                             4: the digit-gated databases;
-                            5: trigger-literal patterns (rg__pat.back) */
+                            5: trigger-literal patterns (rg__pat.back);
+                            6: a window per digit gate */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -150,8 +151,10 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
     /* The digit-gated databases (format 4): the gates, then per view and
      * gate a database (length 0: none). */
     rg__w_u32(&w, (uint32_t)s->ngdb);
-    for (size_t g = 0; g < s->ngdb; g++)
+    for (size_t g = 0; g < s->ngdb; g++) {
         rg__w_u32(&w, s->gate[g]);
+        rg__w_u32(&w, s->gwin[g]); /* format 6 */
+    }
     for (int v = 0; v < RG__VIEW_COUNT; v++)
         for (size_t g = 0; g < s->ngdb; g++) {
             char *bytes = NULL;
@@ -408,6 +411,7 @@ static int decode(dec *x, char *why, size_t whysize)
                 }
                 for (uint32_t g = 0; g < ng; g++) {
                     s->gate[g] = rg__r_u32(&x->r);
+                    s->gwin[g] = rg__r_u32(&x->r);
                     if (g > 0 && s->gate[g] < s->gate[g - 1])
                         x->r.bad = 1; /* check.c relies on ascending gates */
                 }

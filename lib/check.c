@@ -986,26 +986,23 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
     return RG_OK;
 }
 
-int rg__view_dbs(const rg__snapshot *s, int v, size_t ndigits,
-                 const hs_database_t **out)
+unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen)
 {
+    if (!s->ngdb)
+        return 0;
     /* Digit-gated databases (digits.c) the text's digits reach: a pattern
      * that needs more digits than the text has cannot match, and the
      * context and allow words of such a pattern's detector have no hit to
-     * pair with. The raw view's are scanned in addition to its ungated
-     * database, other views' replace it (compile.c build_split says why).
-     * Gates ascend. */
-    int n = 1;
-    out[0] = s->db[v];
-    for (size_t g = 0; g < s->ngdb && ndigits >= s->gate[g]; g++) {
-        if (!s->gdb[v][g])
-            continue;
-        if (v == RG__VIEW_RAW)
-            out[n++] = s->gdb[v][g];
-        else
-            out[0] = s->gdb[v][g];
-    }
-    return n;
+     * pair with. Gates ascend. A windowed gate's patterns have short
+     * matches, so their digits must also be close together. Counted on
+     * the raw view as scanned (a repaired view has the same digits, but
+     * not always the same distances). */
+    size_t ndigits = rg__count_digits(raw, rawlen, s->gate[s->ngdb - 1]);
+    unsigned reach = 0;
+    for (size_t g = 0; g < s->ngdb && ndigits >= s->gate[g]; g++)
+        if (!s->gwin[g] || rg__digits_within(raw, rawlen, s->gate[g], s->gwin[g]))
+            reach |= 1u << g;
+    return reach;
 }
 
 /* The scan callback, also used by stream.c's streaming and region scans
@@ -1083,10 +1080,12 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
      * whether the raw bytes are valid UTF-8. */
     int invalid = 0;
     int need_compact = s->db[RG__VIEW_COMPACT] != NULL;
-    int need_norm = s->db[RG__VIEW_NORM] != NULL || s->gdb[RG__VIEW_NORM][0] ||
-                    s->gdb[RG__VIEW_NORM][RG__NGATES - 1] || need_compact;
-    int need_raw = s->db[RG__VIEW_RAW] != NULL || s->gdb[RG__VIEW_RAW][0] ||
-                   s->gdb[RG__VIEW_RAW][RG__NGATES - 1];
+    int need_norm = s->db[RG__VIEW_NORM] != NULL || need_compact;
+    int need_raw = s->db[RG__VIEW_RAW] != NULL;
+    for (int g = 0; g < RG__NGATES; g++) {
+        need_norm |= s->gdb[RG__VIEW_NORM][g] != NULL;
+        need_raw |= s->gdb[RG__VIEW_RAW][g] != NULL;
+    }
     for (size_t i = 0; i < s->nalways; i++) {
         if (s->dets[s->always[i]].view == RG__VIEW_NORM)
             need_norm = 1;
@@ -1133,9 +1132,9 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         }
     }
 
-    /* Scan. The digit count of the reply's own bytes (a repaired raw view
-     * has the same digits) decides which gated databases run. */
-    size_t ndigits = s->ngdb ? rg__count_digits(reply, n, s->gate[s->ngdb - 1]) : 0;
+    /* Scan. The digits of the raw view decide which gated databases run. */
+    unsigned reach = vtext[RG__VIEW_RAW] ? rg__gates_reached(s, vtext[RG__VIEW_RAW], vlen[RG__VIEW_RAW])
+                                         : rg__gates_reached(s, reply, n);
     for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
         /* Digit-gated databases (digits.c) the reply's digits reach: a
          * pattern that needs more digits than the reply has cannot match,
@@ -1144,7 +1143,7 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
          * its ungated database, other views' replace it (compile.c
          * build_split says why). Gates ascend. */
         const hs_database_t *dbs[1 + RG__NGATES];
-        int ndbs = rg__view_dbs(s, v, ndigits, dbs);
+        int ndbs = rg__view_dbs(s, v, reach, dbs);
         const hs_database_t *db = dbs[0];
         const hs_database_t *const *more = dbs + 1;
         int nmore = ndbs - 1;

@@ -540,6 +540,26 @@ static int compile_db(builder *b, char *const *expr, const unsigned *flags,
     return RG_OK;
 }
 
+/* The digit gate of a raw-view regex (digits.c): by the digits its
+ * matches need and, for the windowed gate, how long a match can be
+ * (hs_expression_info; a prefilter pattern's width is an approximation's,
+ * so it does not count). */
+static int regex_gate(const char *expr, unsigned flags)
+{
+    unsigned md = rg__min_digits(expr), width = UINT_MAX;
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *err = NULL;
+    if (md >= rg__gates[RG__NGATES - 1] && !(flags & HS_FLAG_PREFILTER)) {
+        if (hs_expression_info(expr, flags & ~HS_FLAG_SINGLEMATCH, &info, &err) == HS_SUCCESS) {
+            width = info->max_width;
+            free(info);
+        } else {
+            hs_free_compile_error(err);
+        }
+    }
+    return rg__gate_of(md, width);
+}
+
 /* The gate of expression i of view v (digits.c), or -1: a raw-view regex
  * by the digits its matches need; a context or allow-list word by the
  * gate of its detector's regex (detgate), since it only pairs with that
@@ -548,7 +568,7 @@ static int expr_gate(builder *b, int v, size_t i, const int *detgate)
 {
     const rg__pat *p = &b->s->pats[b->ids[v][i]];
     if (p->type == RG__PAT_REGEX)
-        return v == RG__VIEW_RAW ? rg__gate_of(rg__min_digits(b->expr[v][i])) : -1;
+        return v == RG__VIEW_RAW ? regex_gate(b->expr[v][i], b->flags[v][i]) : -1;
     if (p->type == RG__PAT_CONTEXT || p->type == RG__PAT_ALLOW)
         return detgate[p->det];
     return -1;
@@ -715,10 +735,12 @@ static int build_databases(builder *b)
     for (size_t i = 0; i < b->n[RG__VIEW_RAW]; i++) {
         const rg__pat *p = &s->pats[b->ids[RG__VIEW_RAW][i]];
         if (p->type == RG__PAT_REGEX && !s->dets[p->det].pcre_only)
-            detgate[p->det] = rg__gate_of(rg__min_digits(b->expr[RG__VIEW_RAW][i]));
+            detgate[p->det] = regex_gate(b->expr[RG__VIEW_RAW][i], b->flags[RG__VIEW_RAW][i]);
     }
-    for (int g = 0; g < RG__NGATES; g++)
+    for (int g = 0; g < RG__NGATES; g++) {
         s->gate[g] = rg__gates[g];
+        s->gwin[g] = rg__gate_window[g];
+    }
     int rc = RG_OK;
     for (int v = 0; v < RG__VIEW_COUNT && rc == RG_OK; v++)
         if (b->n[v])

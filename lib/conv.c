@@ -88,10 +88,10 @@ int rg__conv_scan_user(rg_scratch *sc, const rg__snapshot *s,
     int rc = RG_OK;
     /* The user message's own digits open the digit-gated databases, as
      * the reply's do in rg_check (a card number the customer typed). */
-    size_t ndigits = s->ngdb ? rg__count_digits(t, n, s->gate[s->ngdb - 1]) : 0;
+    unsigned reach = rg__gates_reached(s, vtext[RG__VIEW_RAW], vlen[RG__VIEW_RAW]);
     for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
         const hs_database_t *dbs[1 + RG__NGATES];
-        int ndbs = rg__view_dbs(s, v, ndigits, dbs);
+        int ndbs = rg__view_dbs(s, v, reach, dbs);
         if (vlen[v] == 0)
             continue;
         sc->vtext = vtext[v];

@@ -341,13 +341,14 @@ unsigned rg__min_digits(const char *expr)
     return v;
 }
 
-const unsigned rg__gates[RG__NGATES] = {4, 9};
+const unsigned rg__gates[RG__NGATES] = {4, 9, 9};
+const unsigned rg__gate_window[RG__NGATES] = {0, 0, 48};
 
-int rg__gate_of(unsigned md)
+int rg__gate_of(unsigned md, unsigned maxwidth)
 {
     int g = -1;
     for (int i = 0; i < RG__NGATES; i++)
-        if (rg__gates[i] <= md)
+        if (rg__gates[i] <= md && (!rg__gate_window[i] || maxwidth <= rg__gate_window[i]))
             g = i;
     return g;
 }

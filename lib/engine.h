@@ -145,13 +145,31 @@ void rg__scratch_release(rg_scratch *sc);
 int rg__on_match(unsigned int id, unsigned long long from,
                  unsigned long long to, unsigned int flags, void *ctx);
 void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s);
-/* check.c: the Hyperscan databases to scan for view v of a text with
- * ndigits ASCII digits (the digit gates, digits.c): out[0] the view's
- * database (ungated or the gated one that replaces it; may be NULL),
- * then the raw view's additional gated databases. Returns how many of
- * out are set (out has 1 + RG__NGATES slots). */
-int rg__view_dbs(const rg__snapshot *s, int v, size_t ndigits,
-                 const hs_database_t **out);
+/* check.c: which digit gates (digits.c) a text whose raw view is
+ * raw[0..rawlen) reaches, as a bit per gate index. */
+unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen);
+
+/* The Hyperscan databases to scan for view v of a text that reaches the
+ * gates `reach`: out[0] the view's database (ungated, or the gated one
+ * that replaces it; may be NULL), then the raw view's additional gated
+ * databases (compile.c build_split says why the raw view adds and the
+ * others replace). Returns how many of out are set (out has 1 +
+ * RG__NGATES slots). */
+static inline int rg__view_dbs(const rg__snapshot *s, int v, unsigned reach,
+                               const hs_database_t **out)
+{
+    int n = 1;
+    out[0] = s->db[v];
+    for (size_t g = 0; reach >> g; g++) {
+        if (!((reach >> g) & 1u) || !s->gdb[v][g])
+            continue;
+        if (v == RG__VIEW_RAW)
+            out[n++] = s->gdb[v][g];
+        else
+            out[0] = s->gdb[v][g];
+    }
+    return n;
+}
 int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
                const char *reply, size_t reply_len, int oversize, int with_copy,
                rg_result *result);

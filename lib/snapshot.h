@@ -116,6 +116,7 @@ typedef struct rg__snapshot {
      * be NULL. */
     hs_database_t *gdb[RG__VIEW_COUNT][RG__NGATES];
     uint32_t gate[RG__NGATES];
+    uint32_t gwin[RG__NGATES]; /* the window gate[t]'s digits must fit in; 0: any */
     size_t ngdb;
     hs_scratch_t *proto;          /* grown over every db; cloned per scratch */
     uint32_t *always;             /* detectors run by PCRE2 on every check */

@@ -76,11 +76,14 @@ static void test_gates(void **state)
 {
     (void)state;
     for (int i = 1; i < RG__NGATES; i++)
-        assert_true(rg__gates[i - 1] < rg__gates[i]); /* check.c relies on it */
-    assert_int_equal(rg__gate_of(0), -1);
-    assert_int_equal(rg__gate_of(rg__gates[0] - 1), -1);
-    assert_int_equal(rg__gate_of(rg__gates[0]), 0);
-    assert_int_equal(rg__gate_of(1000), RG__NGATES - 1);
+        assert_true(rg__gates[i - 1] <= rg__gates[i]); /* check.c relies on it */
+    assert_int_equal(rg__gate_of(0, 10), -1);
+    assert_int_equal(rg__gate_of(rg__gates[0] - 1, 10), -1);
+    assert_int_equal(rg__gate_of(rg__gates[0], 10), 0);
+    assert_int_equal(rg__gate_of(1000, 0xffffffffu), 1);   /* long matches: no window */
+    assert_int_equal(rg__gate_of(9, rg__gate_window[2]), 2);     /* short: windowed */
+    assert_int_equal(rg__gate_of(9, rg__gate_window[2] + 1), 1);
+    assert_int_equal(rg__gate_of(8, 12), 0);
 }
 
 /* Soundness: on random texts rich in digits and separators, no match of
@@ -132,6 +135,35 @@ static void test_soundness(void **state)
     assert_true(matches > 1000); /* the test saw real matches */
 }
 
+/* The windowed gate's test against a brute force over every window. */
+static void test_within(void **state)
+{
+    (void)state;
+    srand(11);
+    char b[200];
+    for (int it = 0; it < 20000; it++) {
+        size_t n = (size_t)rand() % sizeof b;
+        for (size_t i = 0; i < n; i++)
+            b[i] = rand() % 3 ? (char)('a' + rand() % 26) : (char)('0' + rand() % 10);
+        unsigned need = 1 + (unsigned)rand() % 12, window = 1 + (unsigned)rand() % 40;
+        int ref = 0;
+        for (size_t s = 0; s < n && !ref; s++) {
+            unsigned c = 0;
+            for (size_t i = s; i < n && i < s + window; i++)
+                c += b[i] >= '0' && b[i] <= '9';
+            ref = c >= need;
+        }
+        assert_int_equal(rg__digits_within(b, n, need, window), ref);
+    }
+    /* 650-328-6885: 10 digits in 12 bytes; an address and a time: 11
+     * digits, never 9 within 32 bytes. */
+    const char *phone = "call 650-328-6885 now";
+    const char *addr = "2700 F Street Northwest, Washington, DC 20566. It starts at 7:30 pm.";
+    assert_int_equal(rg__digits_within(phone, strlen(phone), 9, 32), 1);
+    assert_int_equal(rg__digits_within(addr, strlen(addr), 9, 32), 0);
+    assert_true(rg__count_digits(addr, strlen(addr), (size_t)-1) >= 9);
+}
+
 static void test_count(void **state)
 {
     (void)state;
@@ -161,6 +193,7 @@ int main(void)
         cmocka_unit_test(test_gates),
         cmocka_unit_test(test_soundness),
         cmocka_unit_test(test_count),
+        cmocka_unit_test(test_within),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
