@@ -495,6 +495,19 @@ static inline int past_deadline(rg_scratch *sc)
  * sorted path alone). Both give the same answer. */
 #define RG__PAIR_SMALL 48
 
+/* Does context entry w count for hit h: on the block's side of it and
+ * at most `window` bytes away? One rule for both pairing paths. */
+static inline int context_applies(const rg__rawhit *w, const rg__rawhit *h, int side,
+                                  uint32_t window)
+{
+    if ((side == RG__SIDE_BEFORE && w->end > h->start) ||
+        (side == RG__SIDE_AFTER && w->start < h->end))
+        return 0;
+    uint32_t gap = w->start >= h->end ? w->start - h->end
+                 : h->start >= w->end ? h->start - w->end : 0;
+    return gap <= window;
+}
+
 /* Is hit h near a context entry of its detector's block c (side, window)? */
 static int near_direct(const rg__rawhit *v, size_t n, const rg__rawhit *h, uint16_t c,
                        int side, uint32_t window)
@@ -503,12 +516,7 @@ static int near_direct(const rg__rawhit *v, size_t n, const rg__rawhit *h, uint1
         const rg__rawhit *w = &v[j];
         if (w->kind != RG__RAW_CONTEXT || w->det != h->det || w->ctx != c)
             continue;
-        if ((side == RG__SIDE_BEFORE && w->end > h->start) ||
-            (side == RG__SIDE_AFTER && w->start < h->end))
-            continue;
-        uint32_t gap = w->start >= h->end ? w->start - h->end
-                     : h->start >= w->end ? h->start - w->end : 0;
-        if (gap <= window)
+        if (context_applies(w, h, side, window))
             return 1;
     }
     return 0;
@@ -579,12 +587,7 @@ static int context_near(const rg__rawhit *v, size_t c0, size_t c1, uint32_t maxl
     uint64_t to = (uint64_t)h->end + window;
     for (size_t j = lower_start(v, c0, c1, from); j < c1 && v[j].start <= to; j++) {
         const rg__rawhit *w = &v[j];
-        if ((side == RG__SIDE_BEFORE && w->end > h->start) ||
-            (side == RG__SIDE_AFTER && w->start < h->end))
-            continue;
-        uint32_t gap = w->start >= h->end ? w->start - h->end
-                     : h->start >= w->end ? h->start - w->end : 0;
-        if (gap <= window)
+        if (context_applies(w, h, side, window))
             return 1;
     }
     return 0;

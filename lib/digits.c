@@ -48,17 +48,6 @@ static unsigned sat_mul(unsigned a, unsigned long m)
 
 static int is_digit(int c) { return c >= '0' && c <= '9'; }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* An escape outside or inside a class, after the backslash. Sets *code to
  * the byte it stands for (or -1 when it is not one character: \d, \w,
  * \b...) and *digit to 1 for \d. Unknown escapes set r->bad. */
@@ -77,8 +66,8 @@ static void escape(rd *r, int in_class, int *code, int *digit)
         return;
     }
     if (c == 'x') {
-        int h1 = hexval((unsigned char)r->p[0]);
-        int h2 = h1 >= 0 ? hexval((unsigned char)r->p[1]) : -1;
+        int h1 = rg__hexval((unsigned char)r->p[0]);
+        int h2 = h1 >= 0 ? rg__hexval((unsigned char)r->p[1]) : -1;
         if (h1 < 0 || h2 < 0) {
             r->bad = 1; /* \x{...}, \xN: not used by the policies */
             return;

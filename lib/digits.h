@@ -5,6 +5,19 @@
 #include <stdint.h>
 #include <string.h>
 
+/* The value of hex digit c, or -1: shared by the readers of pattern text
+ * (this file's and literals.c's \xHH escapes). */
+static inline int rg__hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 /* A lower bound on the ASCII digits in any match of Hyperscan/PCRE
  * expression `expr` (no UCP); 0 when the pattern needs none or when the
  * reader is not sure. */

@@ -36,6 +36,7 @@
  * (without UCP, Hyperscan and PCRE2 fold ASCII only). Lookarounds, \b and
  * anchors match the empty string. */
 #include "literals.h"
+#include "digits.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,17 +261,6 @@ static void skip_ws(rd *r)
     }
 }
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 enum { ESC_BYTE, ESC_EMPTY, ESC_ANY };
 
 /* An escape after its backslash: a byte (*code), an assertion (empty) or
@@ -284,8 +274,8 @@ static int escape(rd *r, int in_class, int *code)
     }
     r->p++;
     if (c == 'x') {
-        int h1 = hexval((unsigned char)r->p[0]);
-        int h2 = h1 >= 0 ? hexval((unsigned char)r->p[1]) : -1;
+        int h1 = rg__hexval((unsigned char)r->p[0]);
+        int h2 = h1 >= 0 ? rg__hexval((unsigned char)r->p[1]) : -1;
         if (h1 < 0 || h2 < 0) {
             r->bad = 1;
             return ESC_ANY;
