@@ -289,9 +289,10 @@ static line *hs_safe_lines(const line *in, size_t nl, size_t *repaired)
 /* The databases of the floor, per view: one holding every expression of
  * the view. A check scans, per view, the digit-gated databases its reply's
  * digits reach (lib/digits.c), often fewer patterns, with regexes compiled
- * as their trigger literals (lib/literals.c); the floor stays what it was
- * before either, every pattern of the view as written in one hs_scan, so
- * ratios across versions compare like with like. */
+ * as their trigger literals (lib/literals.c) and allow and context words
+ * only next to a hit (pairing databases); the floor stays what it was
+ * before any of these, every pattern of the view as written in one
+ * hs_scan, so ratios across versions compare like with like. */
 static const hs_database_t *floor_db[RG__VIEW_COUNT];
 
 static void prepare_floor(const rg__snapshot *s, hs_scratch_t **hs)
@@ -751,8 +752,10 @@ static int cmd_dbs(const char *policies, unsigned repeat, const char *file)
     if (!s->proto || hs_clone_scratch(s->proto, &hs) != HS_SUCCESS)
         die("%s", "no scratch");
     for (int v = 0; v < RG__VIEW_COUNT; v++)
-        for (int g = -1; g < RG__NGATES; g++) {
-            const hs_database_t *db = g < 0 ? s->db[v] : s->gdb[v][g];
+        for (int g = -1; g <= RG__NGATES; g++) {
+            const hs_database_t *db = g < 0               ? s->db[v]
+                                      : g == RG__NGATES ? s->pdb[v]
+                                                        : s->gdb[v][g];
             if (!db)
                 continue;
             const line *L = v == RG__VIEW_RAW ? lines : low;
@@ -768,6 +771,8 @@ static int cmd_dbs(const char *policies, unsigned repeat, const char *file)
             char gname[64];
             if (g < 0)
                 snprintf(gname, sizeof gname, "always");
+            else if (g == RG__NGATES)
+                snprintf(gname, sizeof gname, "pairing (on a hit)");
             else if (s->gwin[g])
                 snprintf(gname, sizeof gname, "%s >= %u digits in %u B",
                          v == RG__VIEW_RAW ? "extra at" : "instead at", s->gate[g], s->gwin[g]);
@@ -843,9 +848,10 @@ static int cmd_load(const char *policies, int json)
         if (s->db[v] && hs_database_size(s->db[v], &dbsize[v]) == HS_SUCCESS)
             total += dbsize[v];
     for (int v = 0; v < RG__VIEW_COUNT; v++)
-        for (size_t g = 0; g < s->ngdb; g++) {
-            size_t gs = 0; /* counted with their view */
-            if (s->gdb[v][g] && hs_database_size(s->gdb[v][g], &gs) == HS_SUCCESS) {
+        for (size_t g = 0; g <= s->ngdb; g++) {
+            size_t gs = 0; /* counted with their view; the last: pairing */
+            const hs_database_t *db = g < s->ngdb ? s->gdb[v][g] : s->pdb[v];
+            if (db && hs_database_size(db, &gs) == HS_SUCCESS) {
                 dbsize[v] += gs;
                 total += gs;
             }

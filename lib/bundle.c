@@ -35,11 +35,13 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 6u /* 2: the expressions behind each database;
+#define BUNDLE_FORMAT 7u /* 2: the expressions behind each database;
                             3: detector scopes, conversation rules;
                             4: the digit-gated databases;
                             5: trigger-literal patterns (rg__pat.back);
-                            6: a window per digit gate */
+                            6: a window per digit gate;
+                            7: the pairing databases (allow and context
+                               words apart) */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -168,6 +170,18 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
             rg__w_bytes(&w, bytes, n);
             free(bytes);
         }
+    /* The pairing databases (format 7), per view (length 0: none). */
+    for (int v = 0; v < RG__VIEW_COUNT; v++) {
+        char *bytes = NULL;
+        size_t n = 0;
+        if (s->pdb[v] && hs_serialize_database(s->pdb[v], &bytes, &n) != HS_SUCCESS) {
+            rg__free(a, w.p);
+            return RG_E_NOMEM;
+        }
+        rg__w_u64(&w, n);
+        rg__w_bytes(&w, bytes, n);
+        free(bytes);
+    }
     /* The expressions behind each database: streaming compiles its own
      * HS_MODE_STREAM databases from them on first use (stream.c). */
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
@@ -395,12 +409,16 @@ static int decode(dec *x, char *why, size_t whysize)
             (p->type == RG__PAT_CONTEXT && p->ctx >= s->dets[p->det].nctx))
             x->r.bad = 1; /* the scan callback indexes with these */
     }
-    /* The view databases, then (format 4) the digit-gated ones. */
+    /* The view databases, then (format 4) the digit-gated ones, then
+     * (format 7) the pairing ones. */
     uint32_t ng = 0;
-    for (int k = 0; k < RG__VIEW_COUNT + RG__VIEW_COUNT * RG__NGATES && !x->r.bad; k++) {
+    const int ngk = RG__VIEW_COUNT + RG__VIEW_COUNT * RG__NGATES;
+    for (int k = 0; k < ngk + RG__VIEW_COUNT && !x->r.bad; k++) {
         hs_database_t **db;
         if (k < RG__VIEW_COUNT) {
             db = &s->db[k];
+        } else if (k >= ngk) {
+            db = &s->pdb[k - ngk];
         } else {
             int j = k - RG__VIEW_COUNT;
             if (j == 0) {
@@ -471,6 +489,10 @@ static int decode(dec *x, char *why, size_t whysize)
             hx->n = i + 1;
         }
     }
+    /* Which pairing databases each detector's hits need (not stored:
+     * the expression lists say it). Their ids were checked above. */
+    if (!x->r.bad)
+        rg__snapshot_pviews(s);
     uint32_t na = count(x, 4);
     for (uint32_t i = 0; i < na && !x->r.bad; i++) {
         uint32_t di = rg__r_u32(&x->r);

@@ -344,6 +344,37 @@ int rg__extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
     return extract_spans(sc, s, di);
 }
 
+static inline int past_deadline(rg_scratch *sc);
+
+int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtext,
+                  const size_t *vlen)
+{
+    /* Allow and context words pair only with their own detector's hits
+     * (rg__resolve_hits drops the others), so their databases are scanned
+     * only for the views a hit's detector has entries in: on most replies
+     * none. Hits a full sc->raw could not keep (truncated) stay as they
+     * are: their spans are gone, so nothing could pair with them. */
+    unsigned want = 0;
+    for (size_t i = 0; i < sc->nraw; i++)
+        if (sc->raw[i].kind == RG__RAW_HIT)
+            want |= s->dets[sc->raw[i].det].pviews;
+    for (int v = 0; v < RG__VIEW_COUNT && want && !sc->timed_out; v++) {
+        if (!((want >> v) & 1u) || !s->pdb[v] || !vlen[v])
+            continue;
+        if (past_deadline(sc))
+            break;
+        sc->vtext = vtext[v];
+        sc->vlen = vlen[v];
+        sc->vmark = NULL;
+        sc->cur_view = (uint8_t)v;
+        hs_error_t err = hs_scan(s->pdb[v], vtext[v], (unsigned)vlen[v], 0, sc->hs,
+                                 on_match, sc);
+        if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED)
+            return RG_E_ENGINE;
+    }
+    return RG_OK;
+}
+
 static int cmp_raw(const rg__rawhit *a, const rg__rawhit *b)
 {
     if (a->start != b->start)
@@ -1085,6 +1116,8 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
     int need_compact = s->db[RG__VIEW_COMPACT] != NULL;
     int need_norm = s->db[RG__VIEW_NORM] != NULL || need_compact;
     int need_raw = s->db[RG__VIEW_RAW] != NULL;
+    need_norm |= s->pdb[RG__VIEW_NORM] != NULL;
+    need_raw |= s->pdb[RG__VIEW_RAW] != NULL;
     for (int g = 0; g < RG__NGATES; g++) {
         need_norm |= s->gdb[RG__VIEW_NORM][g] != NULL;
         need_raw |= s->gdb[RG__VIEW_RAW][g] != NULL;
@@ -1187,6 +1220,11 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         }
     }
 
+    /* The allow and context words those hits pair with. */
+    if (rg__pair_scan(sc, s, vtext, vlen)) {
+        status = fail(result, route->on_error, RG_E_ENGINE);
+        goto out;
+    }
     /* Everything to original offsets first: hits, allow-list and context
      * occurrences may come from different views. */
     for (size_t i = 0; i < sc->nraw; i++) {

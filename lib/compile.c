@@ -574,18 +574,44 @@ static int expr_gate(builder *b, int v, size_t i, const int *detgate)
     return -1;
 }
 
-/* One view split by digits. The raw view (regexes by the digits their
- * matches need, and their detectors' allow words) is split *additively*:
- * db[v] holds the expressions of no gate and gdb[v][t] only those of gate
- * t, and a check scans db[v] plus every gdb[v][t] its reply's digits
- * reach. Other views (context and allow words of those detectors) are
- * split *cumulatively*, with every gated expression at the lowest gate:
- * gdb[v][0] holds db[v]'s expressions and the gated ones, and replaces
- * db[v] when reached. Measured (callgrind): three small raw databases scan
- * a long reply faster than one holding them all (207k vs 224k instructions
- * per 1.6 KB check), while one more scan of the large normalized database
- * costs more than its gated words save. Same expressions, flags and ids
- * everywhere, so each pattern matches exactly as in one database. */
+/* The gate[] mark of an expression that goes to the pairing database. */
+#define RG__GATE_PAIRING (-2)
+
+int rg__pairing_entry(const rg__snapshot *s, int v, unsigned id)
+{
+    const rg__pat *p = &s->pats[id];
+    return (RG__PAIR_VIEWS >> v & 1u) &&
+           (p->type == RG__PAT_ALLOW || p->type == RG__PAT_CONTEXT);
+}
+
+void rg__snapshot_pviews(rg__snapshot *s)
+{
+    for (size_t d = 0; d < s->ndets; d++)
+        s->dets[d].pviews = 0;
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        for (size_t i = 0; i < s->hx[v].n; i++)
+            if (rg__pairing_entry(s, v, s->hx[v].ids[i]))
+                s->dets[s->pats[s->hx[v].ids[i]].det].pviews |= (uint8_t)(1u << v);
+}
+
+/* One view split by digits, and its allow and context words apart.
+ * Allow and context words of the raw and normalized views go to pdb[v]
+ * (snapshot.h): measured over the normalized database alone
+ * (hs_scan, CPU ns per line), its ~600 always-present entries took a short
+ * reply from ~200 to ~360 ns and the ~1,200 gated context words of the
+ * digit detectors ("number", "call", "at") another ~130 ns on replies with
+ * digits, 250 matches and 5.8 us more per 1.6 KB reply; on their own they
+ * are scanned only when a hit needs them. The raw view (regexes by the
+ * digits their matches need) is split *additively*: db[v] holds the
+ * expressions of no gate and gdb[v][t] only those of gate t, and a check
+ * scans db[v] plus every gdb[v][t] its reply's digits reach. Other views
+ * would be split *cumulatively* (gdb[v][0] holding db[v]'s expressions and
+ * the gated ones, replacing db[v] when reached; the compacted view's allow
+ * words of a gated detector are the only such expressions left). Measured
+ * (callgrind): three small raw databases scan a long reply faster than one
+ * holding them all (207k vs 224k instructions per 1.6 KB check). Same
+ * expressions, flags and ids everywhere, so each pattern matches exactly
+ * as in one database. */
 static int build_split(builder *b, int v, const int *detgate)
 {
     rg__snapshot *s = b->s;
@@ -605,7 +631,13 @@ static int build_split(builder *b, int v, const int *detgate)
         rc = RG_E_NOMEM;
         goto done;
     }
+    size_t npair = 0;
     for (size_t i = 0; i < n; i++) {
+        if (rg__pairing_entry(s, v, b->ids[v][i])) {
+            gate[i] = RG__GATE_PAIRING; /* pdb[v], below */
+            npair++;
+            continue;
+        }
         int g = expr_gate(b, v, i, detgate);
         if (v != RG__VIEW_RAW && g > 0)
             g = 0;
@@ -677,7 +709,8 @@ static int build_split(builder *b, int v, const int *detgate)
             continue;
         size_t m = 0;
         for (size_t i = 0, k = 0; i < n; k += trig[i].n, i++)
-            if (v == RG__VIEW_RAW ? gate[i] == level : gate[i] <= level) {
+            if (gate[i] != RG__GATE_PAIRING &&
+                (v == RG__VIEW_RAW ? gate[i] == level : gate[i] <= level)) {
                 if (trig[i].n) {
                     /* Each literal has a pattern of its own (RG__PAT_TRIGGER,
                      * the regex's detector): whichever fires, the callback
@@ -703,6 +736,19 @@ static int build_split(builder *b, int v, const int *detgate)
         rc = compile_db(b, e, f, id, m, level < 0 ? &s->db[v] : &s->gdb[v][level]);
         if (level >= 0)
             s->ngdb = RG__NGATES;
+    }
+    if (rc == RG_OK && npair) {
+        /* The pairing database: same expressions, flags and ids as in
+         * one database, so each entry matches exactly as before. */
+        size_t m = 0;
+        for (size_t i = 0; i < n; i++)
+            if (gate[i] == RG__GATE_PAIRING) {
+                e[m] = b->expr[v][i];
+                f[m] = b->flags[v][i];
+                id[m] = b->ids[v][i];
+                m++;
+            }
+        rc = compile_db(b, e, f, id, m, &s->pdb[v]);
     }
 done:
     if (trig)
@@ -1060,6 +1106,8 @@ done:
         rg__free(b.a, b.flags[v]);
         rg__free(b.a, b.ids[v]);
     }
+    if (rc == RG_OK)
+        rg__snapshot_pviews(s);
     rg__vbuf_free(b.a, &b.tmp);
     rg__vbuf_free(b.a, &b.tmp2);
     if (rc != RG_OK) {
@@ -1084,9 +1132,11 @@ void rg__snapshot_free(rg__snapshot *s)
         rg__free(&a, s->hx[v].flags);
         rg__free(&a, s->hx[v].ids);
     }
-    for (int v = 0; v < RG__VIEW_COUNT; v++)
+    for (int v = 0; v < RG__VIEW_COUNT; v++) {
+        hs_free_database(s->pdb[v]);
         for (int g = 0; g < RG__NGATES; g++)
             hs_free_database(s->gdb[v][g]);
+    }
     rg__sdb_free(atomic_load(&s->sdb));
     rg__conv_free(&a, s->conv);
     hs_free_scratch(s->proto);

@@ -126,6 +126,10 @@ int rg__conv_scan_user(rg_scratch *sc, const rg__snapshot *s,
             goto done;
         }
     }
+    if (!sc->timed_out && rg__pair_scan(sc, s, vtext, vlen)) {
+        rc = RG_E_ENGINE;
+        goto done;
+    }
     for (size_t i = 0; i < sc->nraw; i++) {
         rg__rawhit *h = &sc->raw[i];
         if (h->view != RG__VIEW_RAW || !identity_raw) {

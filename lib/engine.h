@@ -145,6 +145,12 @@ void rg__scratch_release(rg_scratch *sc);
 int rg__on_match(unsigned int id, unsigned long long from,
                  unsigned long long to, unsigned int flags, void *ctx);
 void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s);
+/* check.c: scan the pairing databases (snapshot.h pdb) of the views whose
+ * allow or context words a hit in sc->raw needs, over the same view texts
+ * as the scan (vtext/vlen per view, view offsets). After span extraction,
+ * before offsets are mapped. Returns RG_OK or RG_E_ENGINE. */
+int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtext,
+                  const size_t *vlen);
 /* check.c: which digit gates (digits.c) a text whose raw view is
  * raw[0..rawlen) reaches, as a bit per gate index. */
 unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen);

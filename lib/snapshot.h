@@ -56,6 +56,8 @@ typedef struct rg__cdet {
     const char *pattern;   /* regex / pcre as written (owned), for bundles */
     uint32_t pcre_opts;    /* the PCRE2 compile options `re` was built with */
     uint8_t scope;         /* RG__SCOPE_* (conv.h): texts it scans */
+    uint8_t pviews;        /* views whose pairing database (pdb) holds its
+                              allow and context words: 1 << view */
 } rg__cdet;
 
 /* A threshold value that is never crossed (`off` or unset). */
@@ -115,6 +117,15 @@ typedef struct rg__snapshot {
      * from them). ngdb: gates in use (0: no gated database); entries may
      * be NULL. */
     hs_database_t *gdb[RG__VIEW_COUNT][RG__NGATES];
+    /* Pairing databases: the allow-list and context words of the raw and
+     * normalized views, apart from the words and regexes they pair with.
+     * They only matter next to a hit of their own detector, and common
+     * ones ("reservation", "call", "number") matched on most replies: a
+     * check scans pdb[v] only when a detector with entries there has a
+     * hit (rg__pair_scan). The compacted view keeps its few allow words
+     * in db (it is scanned on obfuscation windows only, and streams scan
+     * it as one database). */
+    hs_database_t *pdb[RG__VIEW_COUNT];
     uint32_t gate[RG__NGATES];
     uint32_t gwin[RG__NGATES]; /* the window gate[t]'s digits must fit in; 0: any */
     size_t ngdb;
@@ -162,6 +173,14 @@ int rg__snapshot_compile_ex(const rg_allocator *a, const rg__policy *p,
                             const hs_platform_info_t *platform,
                             rg__snapshot **out, rg__diags *d);
 void rg__snapshot_free(rg__snapshot *s);
+/* Views with a pairing database (pdb): raw and normalized. */
+#define RG__PAIR_VIEWS ((1u << RG__VIEW_RAW) | (1u << RG__VIEW_NORM))
+/* Does expression `id` of view v go to pdb[v] (an allow or context word
+ * of a view in RG__PAIR_VIEWS)? */
+int rg__pairing_entry(const rg__snapshot *s, int v, unsigned id);
+/* Set every detector's pviews from the expression lists (hx): after a
+ * compile, and after a bundle load. */
+void rg__snapshot_pviews(rg__snapshot *s);
 /* stream.c: build a snapshot's streaming databases into s->sdb (a
  * no-op if built); free them (NULL is a no-op). */
 int rg__sdb_build(rg__snapshot *s);
