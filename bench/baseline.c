@@ -779,7 +779,12 @@ static int cmd_dbs(const char *policies, unsigned repeat, const char *file)
             else
                 snprintf(gname, sizeof gname, "%s >= %u digits",
                          v == RG__VIEW_RAW ? "extra at" : "instead at", s->gate[g]);
-            printf("%-10s %-24s %9.1f ns/line %10zu B\n", vname[v], gname, ns, sz);
+            if (g >= 0 && g < RG__NGATES && v == RG__VIEW_RAW && s->gmaxw[g] != UINT32_MAX) {
+                size_t gl = strlen(gname); /* scanned around digits (whole here) */
+                snprintf(gname + gl, sizeof gname - gl, ", regions (match <= %u B)",
+                         s->gmaxw[g]);
+            }
+            printf("%-10s %-48s %9.1f ns/line %10zu B\n", vname[v], gname, ns, sz);
         }
     return 0;
 }

@@ -41,7 +41,7 @@
                             5: trigger-literal patterns (rg__pat.back);
                             6: a window per digit gate;
                             7: the pairing databases (allow and context
-                               words apart) */
+                               words apart), each gate's longest match */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -156,6 +156,7 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
     for (size_t g = 0; g < s->ngdb; g++) {
         rg__w_u32(&w, s->gate[g]);
         rg__w_u32(&w, s->gwin[g]); /* format 6 */
+        rg__w_u32(&w, s->gmaxw[g]); /* format 7 */
     }
     for (int v = 0; v < RG__VIEW_COUNT; v++)
         for (size_t g = 0; g < s->ngdb; g++) {
@@ -427,9 +428,12 @@ static int decode(dec *x, char *why, size_t whysize)
                     x->r.bad = 1;
                     break;
                 }
+                for (int g = 0; g < RG__NGATES; g++)
+                    s->gmaxw[g] = UINT32_MAX;
                 for (uint32_t g = 0; g < ng; g++) {
                     s->gate[g] = rg__r_u32(&x->r);
                     s->gwin[g] = rg__r_u32(&x->r);
+                    s->gmaxw[g] = rg__r_u32(&x->r);
                     if (g > 0 && s->gate[g] < s->gate[g - 1])
                         x->r.bad = 1; /* check.c relies on ascending gates */
                 }

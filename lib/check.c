@@ -1039,6 +1039,43 @@ unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen
     return reach;
 }
 
+hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned reach)
+{
+    const char *t = sc->vtext;
+    size_t n = sc->vlen;
+    const hs_database_t *db = s->db[v];
+    hs_error_t err = HS_SUCCESS;
+    if (v != RG__VIEW_RAW) {
+        for (size_t g = 0; reach >> g; g++)
+            if (((reach >> g) & 1u) && s->gdb[v][g])
+                db = s->gdb[v][g];
+        return db ? hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc) : HS_SUCCESS;
+    }
+    if (db)
+        err = hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc);
+    for (size_t g = 0; reach >> g && err == HS_SUCCESS; g++) {
+        if (!((reach >> g) & 1u) || !s->gdb[v][g])
+            continue;
+        /* Its matches hold gate[g] digits within gmaxw[g] bytes: on a long
+         * reply they can only be in a few regions around digit runs
+         * (digits.h; not tried below three widths, where regions would
+         * cover most of the text). Its patterns are regexes that only flag their
+         * detector (PCRE2 then reads the whole view), so a region's
+         * offsets need no shifting. */
+        rg__region r[RG__MAX_REGIONS];
+        size_t nr = s->gmaxw[g] < n / 3 ? rg__digit_regions(t, n, s->gate[g], s->gmaxw[g], r)
+                                        : SIZE_MAX;
+        if (nr == SIZE_MAX) {
+            err = hs_scan(s->gdb[v][g], t, (unsigned)n, 0, sc->hs, on_match, sc);
+            continue;
+        }
+        for (size_t k = 0; k < nr && err == HS_SUCCESS; k++)
+            err = hs_scan(s->gdb[v][g], t + r[k].start, (unsigned)(r[k].end - r[k].start), 0,
+                          sc->hs, on_match, sc);
+    }
+    return err;
+}
+
 /* The scan callback, also used by stream.c's streaming and region scans
  * (same edge, mark, cap and deadline rules). */
 int rg__on_match(unsigned int id, unsigned long long from,
@@ -1178,12 +1215,7 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
          * no hit to pair with. The raw view's are scanned in addition to
          * its ungated database, other views' replace it (compile.c
          * build_split says why). Gates ascend. */
-        const hs_database_t *dbs[1 + RG__NGATES];
-        int ndbs = rg__view_dbs(s, v, reach, dbs);
-        const hs_database_t *db = dbs[0];
-        const hs_database_t *const *more = dbs + 1;
-        int nmore = ndbs - 1;
-        if ((!db && !nmore) || vlen[v] == 0)
+        if (vlen[v] == 0)
             continue;
         if (past_deadline(sc))
             break;
@@ -1191,11 +1223,7 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
         sc->vlen = vlen[v];
         sc->vmark = v == RG__VIEW_COMPACT ? sc->view[v].mark : NULL;
         sc->cur_view = (uint8_t)v;
-        hs_error_t err = HS_SUCCESS;
-        if (db)
-            err = hs_scan(db, vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);
-        for (int k = 0; k < nmore && err == HS_SUCCESS; k++)
-            err = hs_scan(more[k], vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);
+        hs_error_t err = rg__scan_view(sc, s, v, reach);
         if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
             status = fail(result, route->on_error, RG_E_ENGINE);
             goto out;

@@ -574,6 +574,30 @@ static int expr_gate(builder *b, int v, size_t i, const int *detgate)
     return -1;
 }
 
+/* How long a match of a raw gated expression can be, for scanning only
+ * around digits (snapshot.h gmaxw): UINT32_MAX unless it is a regex
+ * (flags a detector; where Hyperscan saw it does not matter) with a
+ * bounded width and no anchor a region's edges would fake. Anchors are
+ * looked for in the text as written, '^' in a class too: a false alarm
+ * only means a whole scan. */
+static uint32_t region_width(const rg__snapshot *s, const char *expr, unsigned flags,
+                             unsigned id)
+{
+    if (s->pats[id].type != RG__PAT_REGEX || (flags & (HS_FLAG_PREFILTER | HS_FLAG_MULTILINE)) ||
+        strpbrk(expr, "^$") || strstr(expr, "\\A") || strstr(expr, "\\z") ||
+        strstr(expr, "\\Z") || strstr(expr, "\\G"))
+        return UINT32_MAX;
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *err = NULL;
+    if (hs_expression_info(expr, flags & ~HS_FLAG_SINGLEMATCH, &info, &err) != HS_SUCCESS) {
+        hs_free_compile_error(err);
+        return UINT32_MAX;
+    }
+    uint32_t w = info->max_width == UINT_MAX ? UINT32_MAX : info->max_width;
+    free(info);
+    return w;
+}
+
 /* The gate[] mark of an expression that goes to the pairing database. */
 #define RG__GATE_PAIRING (-2)
 
@@ -708,6 +732,7 @@ static int build_split(builder *b, int v, const int *detgate)
         if (level >= 0 && !cnt[level + 1])
             continue;
         size_t m = 0;
+        uint32_t maxw = 0;
         for (size_t i = 0, k = 0; i < n; k += trig[i].n, i++)
             if (gate[i] != RG__GATE_PAIRING &&
                 (v == RG__VIEW_RAW ? gate[i] == level : gate[i] <= level)) {
@@ -718,6 +743,7 @@ static int build_split(builder *b, int v, const int *detgate)
                      * SINGLEMATCH): the earliest and the latest bound where
                      * PCRE2 looks. Caseless on the raw view; the normalized
                      * one is lower-cased already, like the literals. */
+                    maxw = UINT32_MAX; /* literals: where they are matters */
                     for (size_t j = 0; j < trig[i].n; j++) {
                         e[m] = texpr[k + j];
                         f[m] = v == RG__VIEW_RAW ? HS_FLAG_CASELESS : 0;
@@ -729,8 +755,14 @@ static int build_split(builder *b, int v, const int *detgate)
                 e[m] = b->expr[v][i];
                 f[m] = b->flags[v][i];
                 id[m] = b->ids[v][i];
+                if (level >= 0 && v == RG__VIEW_RAW && maxw != UINT32_MAX) {
+                    uint32_t w = region_width(s, e[m], f[m], id[m]);
+                    maxw = w > maxw ? w : maxw;
+                }
                 m++;
             }
+        if (level >= 0 && v == RG__VIEW_RAW)
+            s->gmaxw[level] = m ? maxw : UINT32_MAX;
         if (!m)
             continue;
         rc = compile_db(b, e, f, id, m, level < 0 ? &s->db[v] : &s->gdb[v][level]);
@@ -786,6 +818,7 @@ static int build_databases(builder *b)
     for (int g = 0; g < RG__NGATES; g++) {
         s->gate[g] = rg__gates[g];
         s->gwin[g] = rg__gate_window[g];
+        s->gmaxw[g] = UINT32_MAX;
     }
     int rc = RG_OK;
     for (int v = 0; v < RG__VIEW_COUNT && rc == RG_OK; v++)

@@ -90,23 +90,16 @@ int rg__conv_scan_user(rg_scratch *sc, const rg__snapshot *s,
      * the reply's do in rg_check (a card number the customer typed). */
     unsigned reach = rg__gates_reached(s, vtext[RG__VIEW_RAW], vlen[RG__VIEW_RAW]);
     for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
-        const hs_database_t *dbs[1 + RG__NGATES];
-        int ndbs = rg__view_dbs(s, v, reach, dbs);
         if (vlen[v] == 0)
             continue;
         sc->vtext = vtext[v];
         sc->vlen = vlen[v];
         sc->vmark = v == RG__VIEW_COMPACT ? sc->view[v].mark : NULL;
         sc->cur_view = (uint8_t)v;
-        for (int k = 0; k < ndbs; k++) {
-            if (!dbs[k])
-                continue;
-            hs_error_t err = hs_scan(dbs[k], vtext[v], (unsigned)vlen[v], 0, sc->hs,
-                                     rg__on_match, sc);
-            if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
-                rc = RG_E_ENGINE;
-                goto done;
-            }
+        hs_error_t err = rg__scan_view(sc, s, v, reach);
+        if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
+            rc = RG_E_ENGINE;
+            goto done;
         }
     }
     size_t nflagged = sc->ntouched;

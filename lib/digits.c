@@ -24,6 +24,8 @@
  * PCRE2_UCP, so `\d` and `[[:digit:]]` are [0-9] in both engines, and
  * case folding never maps anything to a digit. */
 #include "digits.h"
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 #define CAP 100000u /* sums saturate here; no real pattern comes close */
@@ -340,4 +342,88 @@ int rg__gate_of(unsigned md, unsigned maxwidth)
         if (rg__gates[i] <= md && (!rg__gate_window[i] || maxwidth <= rg__gate_window[i]))
             g = i;
     return g;
+}
+
+/* Move i back to the start of the code point it is in (UTF-8). */
+static size_t cp_floor(const char *s, size_t i)
+{
+    while (i > 0 && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+/* Move i forward to the end of the code point that starts before it. */
+static size_t cp_ceil(const char *s, size_t n, size_t i)
+{
+    while (i < n && ((unsigned char)s[i] & 0xC0) == 0x80)
+        i++;
+    return i;
+}
+
+size_t rg__digit_regions(const char *s, size_t n, unsigned need, unsigned width,
+                         rg__region *out)
+{
+    size_t pos[16];
+    size_t k = 0, nr = 0, covered = 0;
+    if (need == 0 || need > 16 || width == 0 || width == UINT_MAX)
+        return SIZE_MAX;
+    /* Digits found eight bytes at a time (the SWAR test of
+     * rg__count_digits, then one bit per digit): the byte loop took ~15
+     * instructions per byte of a long reply, more than the scans it
+     * saved. */
+    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    for (size_t base = 0; base < n; base += 8) {
+        uint64_t m;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        if (base + 8 <= n) {
+            uint64_t w;
+            memcpy(&w, s + base, 8);
+            uint64_t t = w & ~high;
+            m = (t + (0x80 - 0x30) * ones) & ~(t + (0x80 - 0x3A) * ones) & ~w & high;
+        } else
+#endif
+        {
+            m = 0;
+            for (size_t b = base; b < n; b++)
+                if ((unsigned char)(s[b] - '0') < 10)
+                    m |= 0x80ull << (8 * (b - base));
+        }
+        while (m) {
+            /* Little-endian: the lowest set bit is the first byte. */
+            size_t i = base + (size_t)(__builtin_ctzll(m) >> 3);
+            m &= m - 1;
+            pos[k & 15] = i;
+            k++;
+            if (k < need)
+                continue;
+            size_t first = pos[(k - need) & 15];
+            if (i - first >= width)
+                continue;
+            /* [i + 1 - width, first + width), one more byte each side for
+             * the code point before and after a match, then code point
+             * bounds. */
+            size_t lo = i >= width ? i - width : 0;
+            size_t hi = first + width + 1 < n ? first + width + 1 : n;
+            lo = cp_floor(s, lo);
+            hi = cp_ceil(s, n, hi);
+            if (nr > 0 && lo <= out[nr - 1].end) {
+                if (hi > out[nr - 1].end) {
+                    covered += hi - out[nr - 1].end;
+                    out[nr - 1].end = hi;
+                }
+                continue;
+            }
+            if (nr == RG__MAX_REGIONS)
+                return SIZE_MAX;
+            out[nr].start = lo;
+            out[nr].end = hi;
+            covered += hi - lo;
+            nr++;
+        }
+    }
+    /* Each scan has a fixed cost: regions that leave little of the text
+     * out are not worth it. */
+    if (covered * 4 > n * 3)
+        return SIZE_MAX;
+    return nr;
 }

@@ -66,6 +66,30 @@ static inline int rg__digits_within(const char *s, size_t n, unsigned need, unsi
     return 0;
 }
 
+/* A byte range of a text, [start, end). */
+typedef struct rg__region {
+    size_t start, end;
+} rg__region;
+
+/* The most regions rg__digit_regions returns; a text with more is
+ * scanned whole. */
+#define RG__MAX_REGIONS 16
+
+/* Where in s[0..n) a match can be that holds `need` ASCII digits and is at
+ * most `width` bytes long: for every `need` consecutive digits d_j ..
+ * d_j+need-1 less than `width` apart, the bytes [d_j+need-1 + 1 - width,
+ * d_j + width), each widened by one code point on either side (so that a
+ * \b at a match's edge sees the byte it sees in the whole text) and kept
+ * on code point boundaries (UTF-8 s), overlapping ones merged. Such a
+ * match lies inside one region, so scanning the regions finds every match
+ * a scan of the whole text finds (and may flag more: a region can start
+ * inside a run of digits; the caller confirms with PCRE2 on the whole
+ * text). Writes at most RG__MAX_REGIONS to out and returns how many (0:
+ * no such digits), or SIZE_MAX when scanning s whole is the better deal
+ * (more regions, regions covering most of s, need 0 or > 16, no width). */
+size_t rg__digit_regions(const char *s, size_t n, unsigned need, unsigned width,
+                         rg__region *out);
+
 /* ASCII digits in s[0..n), or some number >= `enough` once it is
  * reached. Eight bytes at a time (SWAR: per byte, "high bit clear and
  * 0x30 <= b <= 0x39" as a high-bit mask, summed by one multiply): about

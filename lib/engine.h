@@ -155,27 +155,16 @@ int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtex
  * raw[0..rawlen) reaches, as a bit per gate index. */
 unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen);
 
-/* The Hyperscan databases to scan for view v of a text that reaches the
- * gates `reach`: out[0] the view's database (ungated, or the gated one
- * that replaces it; may be NULL), then the raw view's additional gated
- * databases (compile.c build_split says why the raw view adds and the
- * others replace). Returns how many of out are set (out has 1 +
- * RG__NGATES slots). */
-static inline int rg__view_dbs(const rg__snapshot *s, int v, unsigned reach,
-                               const hs_database_t **out)
-{
-    int n = 1;
-    out[0] = s->db[v];
-    for (size_t g = 0; reach >> g; g++) {
-        if (!((reach >> g) & 1u) || !s->gdb[v][g])
-            continue;
-        if (v == RG__VIEW_RAW)
-            out[n++] = s->gdb[v][g];
-        else
-            out[0] = s->gdb[v][g];
-    }
-    return n;
-}
+/* check.c: scan view v of a text (sc->vtext/vlen/vmark/cur_view set by
+ * the caller) with the databases the gates `reach` open: the view's
+ * database (or, for views split cumulatively, the gated one that
+ * replaces it), then the raw view's additional gated databases, each
+ * over the regions around the text's digits where its matches can be
+ * when its matches are bounded (snapshot.h gmaxw), else whole (compile.c
+ * build_split says why the raw view adds and the others replace).
+ * Returns HS_SUCCESS, HS_SCAN_TERMINATED (deadline) or Hyperscan's
+ * error. */
+hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned reach);
 int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
                const char *reply, size_t reply_len, int oversize, int with_copy,
                rg_result *result);

@@ -128,6 +128,11 @@ typedef struct rg__snapshot {
     hs_database_t *pdb[RG__VIEW_COUNT];
     uint32_t gate[RG__NGATES];
     uint32_t gwin[RG__NGATES]; /* the window gate[t]'s digits must fit in; 0: any */
+    /* The longest match of raw gated database t (hs_expression_info), when
+     * every expression in it is a regex whose matches are bounded and
+     * unanchored: a check then scans only the regions around its digits
+     * (digits.h rg__digit_regions). UINT32_MAX: scanned whole. */
+    uint32_t gmaxw[RG__NGATES];
     size_t ngdb;
     hs_scratch_t *proto;          /* grown over every db; cloned per scratch */
     uint32_t *always;             /* detectors run by PCRE2 on every check */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <hs/hs.h>
 #include "digits.h"
 
 typedef struct {
@@ -186,6 +187,145 @@ static void test_count(void **state)
     assert_int_equal(rg__count_digits(edge, sizeof edge - 1, (size_t)-1), 10);
 }
 
+/* A region (rg__digit_regions) must hold every window of at most `width`
+ * bytes with `need` digits, plus the code point on either side; regions
+ * ascend, are apart and sit on code point boundaries; none are returned
+ * when no such window exists. Brute force over every window. */
+static int cont(const char *t, size_t i) { return ((unsigned char)t[i] & 0xC0) == 0x80; }
+
+static void test_regions(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"a", "b", " ", "-", ".", "\xc3\xa9", "\xe2\x82\xac",
+                                         "x", "0", "1", "7"};
+    char t[600];
+    size_t used = 0, whole = 0;
+    srand(424242);
+    for (int it = 0; it < 3000; it++) {
+        size_t n = 0, target = (size_t)rand() % 500;
+        int digit_rate = 2 + rand() % 30; /* sparse to dense */
+        while (n + 4 < sizeof t && n < target) {
+            const char *p = rand() % digit_rate == 0 ? pieces[8 + rand() % 3]
+                                                     : pieces[rand() % 8];
+            memcpy(t + n, p, strlen(p));
+            n += strlen(p);
+        }
+        unsigned need = 1 + (unsigned)rand() % 12, width = need + (unsigned)rand() % 50;
+        rg__region r[RG__MAX_REGIONS];
+        size_t nr = rg__digit_regions(t, n, need, width, r);
+        if (nr == SIZE_MAX) {
+            whole++;
+            continue;
+        }
+        used += nr > 0;
+        assert_true(nr <= RG__MAX_REGIONS);
+        for (size_t k = 0; k < nr; k++) {
+            assert_true(r[k].start < r[k].end && r[k].end <= n);
+            assert_false(cont(t, r[k].start));
+            assert_true(r[k].end == n || !cont(t, r[k].end));
+            if (k)
+                assert_true(r[k].start > r[k - 1].end);
+        }
+        int any = 0;
+        for (size_t a = 0; a < n; a++) {
+            size_t d = 0;
+            for (size_t b = a + 1; b <= n && b - a <= width; b++) {
+                d += (unsigned char)(t[b - 1] - '0') < 10;
+                if (d < need)
+                    continue;
+                any = 1;
+                size_t lo = a ? a - 1 : 0, hi = b < n ? b + 1 : n;
+                int in = 0;
+                for (size_t k = 0; k < nr && !in; k++)
+                    in = r[k].start <= lo && r[k].end >= hi;
+                if (!in)
+                    fprintf(stderr, "window [%zu,%zu) of %zu (need %u, width %u) outside\n", a,
+                            b, n, need, width);
+                assert_true(in);
+            }
+        }
+        assert_int_equal(any, nr > 0);
+    }
+    assert_true(used > 300 && whole > 100); /* both outcomes were seen */
+}
+
+/* What check.c relies on: a gated database scanned over the regions flags
+ * everything a scan of the whole text flags. Hyperscan, the shipped kinds
+ * of patterns (\b at both edges, separators, a letter after the digits),
+ * texts with non-ASCII letters and digits glued to words. */
+static int flag(unsigned id, unsigned long long from, unsigned long long to, unsigned fl,
+                void *ctx)
+{
+    (void)id;
+    (void)from;
+    (void)to;
+    (void)fl;
+    *(int *)ctx = 1;
+    return 1;
+}
+
+static void test_regions_scan(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {
+        "\\b\\d{9}\\b",
+        "\\b\\d{3}[ -]?\\d{2}[ -]?\\d{4}\\b",
+        "(?:\\+1[ .-]?|\\b1[ .-])?(?:\\([2-9]\\d{2}\\) ?|\\b[2-9]\\d{2}[ .-])[2-9]\\d{2}[ .-]\\d{4}\\b",
+        "\\b(?:\\d{8}|\\d{2}\\.\\d{3}\\.\\d{3})[ -]?[A-Za-z]\\b",
+        "\\b(?:\\d{1,3}\\.){3}\\d{1,3}\\b",
+        "\\b(?:ssn|social security)[ :#]{0,3}(?:\\d{9}|\\d{3} \\d{2} \\d{4})\\b",
+    };
+    static const char *const pieces[] = {"a", "Z", " ", "-", ".", "(", ")", "\xc3\xa9",
+                                         "ssn ", "0", "3", "5", "9", "415-555-1234",
+                                         "123-45-6789", "12345678A", "10.0.0.1",
+                                         "(212) 555 0199", "987654321"};
+    srand(77);
+    size_t flagged = 0, scanned = 0;
+    for (size_t p = 0; p < sizeof pats / sizeof pats[0]; p++) {
+        hs_database_t *db = NULL;
+        hs_compile_error_t *err = NULL;
+        hs_expr_info_t *info = NULL;
+        unsigned fl = HS_FLAG_UTF8 | HS_FLAG_SINGLEMATCH | HS_FLAG_CASELESS;
+        assert_int_equal(hs_compile(pats[p], fl, HS_MODE_BLOCK, NULL, &db, &err), HS_SUCCESS);
+        assert_int_equal(hs_expression_info(pats[p], fl & ~HS_FLAG_SINGLEMATCH, &info, &err),
+                         HS_SUCCESS);
+        unsigned width = info->max_width, need = rg__min_digits(pats[p]);
+        free(info);
+        assert_true(need > 0 && width < 100);
+        hs_scratch_t *hs = NULL;
+        assert_int_equal(hs_alloc_scratch(db, &hs), HS_SUCCESS);
+        char t[800];
+        for (int it = 0; it < 4000; it++) {
+            size_t n = 0, target = 100 + (size_t)rand() % 600;
+            int digit_rate = 2 + rand() % 40;
+            while (n + 16 < sizeof t && n < target) {
+                const char *s = rand() % digit_rate == 0 ? pieces[9 + rand() % 10]
+                                                         : pieces[rand() % 9];
+                memcpy(t + n, s, strlen(s));
+                n += strlen(s);
+            }
+            int whole = 0, part = 0;
+            hs_scan(db, t, (unsigned)n, 0, hs, flag, &whole);
+            rg__region r[RG__MAX_REGIONS];
+            size_t nr = rg__digit_regions(t, n, need, width, r);
+            if (nr == SIZE_MAX)
+                continue;
+            scanned++;
+            for (size_t k = 0; k < nr && !part; k++)
+                hs_scan(db, t + r[k].start, (unsigned)(r[k].end - r[k].start), 0, hs, flag,
+                        &part);
+            if (whole && !part)
+                fprintf(stderr, "/%s/ missed in regions of \"%.*s\"\n", pats[p], (int)n, t);
+            assert_true(!whole || part);
+            flagged += (size_t)whole;
+        }
+        hs_free_scratch(hs);
+        hs_free_database(db);
+    }
+    fprintf(stderr, "flagged %zu scanned %zu\n", flagged, scanned);
+    assert_true(flagged > 500 && scanned > 5000); /* real matches, real regions */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -194,6 +334,8 @@ int main(void)
         cmocka_unit_test(test_soundness),
         cmocka_unit_test(test_count),
         cmocka_unit_test(test_within),
+        cmocka_unit_test(test_regions),
+        cmocka_unit_test(test_regions_scan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
