@@ -180,6 +180,22 @@ static inline void touch(rg_scratch *sc, uint32_t det)
     }
 }
 
+/* Flag regex det for PCRE2, its matches starting in [lo, hi]: the bounds
+ * of every flag so far are joined (extract_spans). */
+static inline void bound(rg_scratch *sc, uint32_t det, uint32_t lo, uint32_t hi)
+{
+    if (!(sc->det_flag[det] & RG__DF_TRIG)) {
+        sc->det_flag[det] |= RG__DF_REGEX | RG__DF_TRIG;
+        sc->trig_lo[det] = lo;
+        sc->trig_hi[det] = hi;
+    } else {
+        if (lo < sc->trig_lo[det])
+            sc->trig_lo[det] = lo;
+        if (hi > sc->trig_hi[det])
+            sc->trig_hi[det] = hi;
+    }
+}
+
 static int on_match(unsigned int id, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
 {
@@ -195,7 +211,13 @@ static int on_match(unsigned int id, unsigned long long from,
         return 0; /* a pattern for the other text (`scan:`, conv.h) */
     if (p->type == RG__PAT_REGEX) {
         touch(sc, p->det);
-        sc->det_flag[p->det] |= RG__DF_REGEX;
+        if (!sc->reg_hi)
+            sc->det_flag[p->det] |= RG__DF_REGEX | RG__DF_WHOLE;
+        else
+            /* Flagged in a region (rg__scan_view): every match of the
+             * regex lies in a region that flags it, so PCRE2 looks from
+             * the first such region's start up to the last one's end. */
+            bound(sc, p->det, sc->reg_lo, sc->reg_hi);
         return 0;
     }
     if (p->type == RG__PAT_TRIGGER) {
@@ -203,19 +225,9 @@ static int on_match(unsigned int id, unsigned long long from,
          * every match of it contains one of these occurrences, so it
          * starts at or after (earliest occurrence end - its maximum width)
          * and at or before the latest occurrence start (extract_spans). */
-        uint32_t end = (uint32_t)to, start = end - p->len;
-        uint32_t lo = p->back < end ? end - p->back : 0;
+        uint32_t end = (uint32_t)to;
         touch(sc, p->det);
-        if (!(sc->det_flag[p->det] & RG__DF_TRIG)) {
-            sc->det_flag[p->det] |= RG__DF_REGEX | RG__DF_TRIG;
-            sc->trig_lo[p->det] = lo;
-            sc->trig_hi[p->det] = start;
-        } else {
-            if (lo < sc->trig_lo[p->det])
-                sc->trig_lo[p->det] = lo;
-            if (start > sc->trig_hi[p->det])
-                sc->trig_hi[p->det] = start;
-        }
+        bound(sc, p->det, p->back < end ? end - p->back : 0, end - p->len);
         return 0;
     }
     size_t end = (size_t)to, start = end - p->len;
@@ -262,7 +274,8 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
     const rg__cdet *d = &s->dets[di];
     if (!(d->scope & (1u << sc->scan_user)))
         return 0; /* a detector for the other text (`scan:`, conv.h) */
-    if (!(sc->det_flag[di] & RG__DF_TRIG) || !(d->pcre_opts & PCRE2_USE_OFFSET_LIMIT))
+    if ((sc->det_flag[di] & (RG__DF_TRIG | RG__DF_WHOLE)) != RG__DF_TRIG ||
+        !(d->pcre_opts & PCRE2_USE_OFFSET_LIMIT))
         return spans_from(sc, d, di, 0);
     /* Flagged by trigger literals (on_match): every match starts in
      * [trig_lo, trig_hi], so PCRE2 starts at trig_lo (moved back to a code
@@ -1069,9 +1082,13 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
             err = hs_scan(s->gdb[v][g], t, (unsigned)n, 0, sc->hs, on_match, sc);
             continue;
         }
-        for (size_t k = 0; k < nr && err == HS_SUCCESS; k++)
+        for (size_t k = 0; k < nr && err == HS_SUCCESS; k++) {
+            sc->reg_lo = (uint32_t)r[k].start;
+            sc->reg_hi = (uint32_t)r[k].end;
             err = hs_scan(s->gdb[v][g], t + r[k].start, (unsigned)(r[k].end - r[k].start), 0,
                           sc->hs, on_match, sc);
+        }
+        sc->reg_lo = sc->reg_hi = 0;
     }
     return err;
 }

@@ -66,6 +66,10 @@ struct rg_scratch {
     const rg__snapshot *snap;
     const char *vtext;
     const uint8_t *vmark;        /* compacted view: obfuscation marks */
+    /* rg__scan_view: the region [reg_lo, reg_hi) of the view a scan is
+     * over (reg_hi 0: the whole view); a regex it flags gets the region
+     * as the bounds of its PCRE2 search, like a trigger literal. */
+    uint32_t reg_lo, reg_hi;
     size_t vlen;
     uint8_t cur_view;
     uint64_t deadline;
@@ -130,8 +134,10 @@ struct rg_result {
 };
 
 /* RG__DF_PAIR: transient, inside rg__resolve_hits only (check.c). */
+/* RG__DF_WHOLE: flagged by a scan of the whole view, so its PCRE2 search
+ * is not bounded even when a trigger or region bounded it too. */
 enum { RG__DF_TOUCHED = 1, RG__DF_REGEX = 2, RG__DF_STRINGS = 4, RG__DF_PAIR = 8,
-       RG__DF_TRIG = 16 };
+       RG__DF_TRIG = 16, RG__DF_WHOLE = 32 };
 
 /* engine.c */
 const rg__snapshot *rg__engine_pin(rg_engine *e, rg_scratch *s);

@@ -133,6 +133,34 @@ static void test_trigger_literals(void **state)
     RGT_SPAN(rgt_hit(C.r, "p.trig.raw", 0), s, s + 18);
 }
 
+/* A long reply: the gated database is scanned in regions around its
+ * digits (check.c rg__scan_view) and PCRE2 searches from the first flagged
+ * region to the last. Both numbers are found with their exact spans; a
+ * number glued to letters or inside a longer digit run (which a region
+ * starting inside it could flag) is not. */
+static void test_region_scans(void **state)
+{
+    (void)state;
+    char t[2048];
+    const char *filler = "We looked into your order and the courier says it left on time. ";
+    size_t n = 0;
+    for (int i = 0; i < 4; i++)
+        n += (size_t)snprintf(t + n, sizeof t - n, "%s", filler);
+    n += (size_t)snprintf(t + n, sizeof t - n, "Ref 123-45-6789 noted, at 10 and 20. ");
+    for (int i = 0; i < 6; i++)
+        n += (size_t)snprintf(t + n, sizeof t - n, "%s", filler);
+    n += (size_t)snprintf(t + n, sizeof t - n,
+                          "x111-22-3333y and 91234-56-78901 and finally 987-65-4321");
+    rgt_verdict(&C, NULL, t);
+    if (rgt_hits_of(C.r, "p.region.ssn") != 2)
+        rgt_dump(C.r);
+    assert_int_equal(rgt_hits_of(C.r, "p.region.ssn"), 2);
+    size_t a = (size_t)(strstr(t, "123-45-6789") - t), b = (size_t)(strstr(t, "987-65-4321") - t);
+    RGT_SPAN(rgt_hit(C.r, "p.region.ssn", 0), a, a + 11);
+    RGT_SPAN(rgt_hit(C.r, "p.region.ssn", 1), b, b + 11);
+    assert_true(n > 3 * 48); /* long enough for region scans */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +172,7 @@ int main(void)
         cmocka_unit_test(test_regex_raw_view_is_not_folded),
         cmocka_unit_test(test_several_detectors_one_text),
         cmocka_unit_test(test_trigger_literals),
+        cmocka_unit_test(test_region_scans),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
