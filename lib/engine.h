@@ -32,6 +32,7 @@ typedef struct rg__rawhit {
 #define RG__MAX_RAWHITS 4096   /* stored word/allow matches per check */
 #define RG__MAX_PCRE_MATCHES 256 /* spans extracted per regex detector */
 #define RG__DEADLINE_EVERY 64  /* callbacks between two clock reads */
+#define RG__CLOCK_BYTES 4096   /* replies this long read the clock between views */
 
 struct rg_scratch {
     /* The hazard slot first, alone on its cache line. */
