@@ -241,6 +241,13 @@ typedef struct rg_engine_options {
  * "Compiled cache and bundles") the Hyperscan databases are reused from it
  * or stored in it; a cache problem is never an error.
  *
+ * Compiling runs the Hyperscan database compiles on helper threads, one
+ * per online CPU and at most 4 ($RG_COMPILE_THREADS=N sets the number; 1:
+ * none, all on the calling thread); they only call Hyperscan (never the
+ * engine's allocator or any callback) and have ended when this returns.
+ * A thread that cannot be started leaves its share to the others. The
+ * same goes for rg_engine_reload.
+ *
  * Returns RG_OK; RG_E_INVAL (out or policy_path NULL, bad opts);
  * RG_E_IO (path missing or unreadable); RG_E_POLICY (the policy set is
  * invalid: see diag); RG_E_COMPILE (a pattern failed: see diag);

@@ -550,22 +550,16 @@ int rg__hs_trial(rg__hscache *c, const char *pattern, unsigned flags,
     return outcome;
 }
 
-hs_error_t rg__hs_compile_multi(rg__hscache *c, const char *const *expr,
-                                const unsigned *flags, const unsigned *ids,
-                                unsigned n, const hs_platform_info_t *platform,
-                                hs_database_t **db, hs_compile_error_t **err)
+int rg__hscache_find(rg__hscache *c, const char *const *expr, const unsigned *flags,
+                     const unsigned *ids, unsigned n, const hs_platform_info_t *platform,
+                     uint8_t key[32], hs_database_t **db)
 {
     *db = NULL;
-    *err = NULL;
     hs_platform_info_t plat;
     if (platform)
         plat = *platform;
     else
         rg__platform_host(&plat);
-    if (!c)
-        return hs_compile_multi(expr, flags, ids, n, HS_MODE_BLOCK,
-                                platform, db, err);
-    uint8_t key[32];
     rg__sha256 h;
     rg__sha256_init(&h);
     rg__sha256_update(&h, "multi", 6);
@@ -579,8 +573,10 @@ hs_error_t rg__hs_compile_multi(rg__hscache *c, const char *const *expr,
         rg__sha256_update(&h, &ids[i], sizeof ids[i]);
     }
     rg__sha256_final(&h, key);
+    if (!c)
+        return 0;
     db_entry *e = find_db(c, key);
-    if (e) {
+    if (e && e->len) {
         hs_database_t *d = NULL;
         if (hs_deserialize_database((const char *)e->bytes, e->len, &d) == HS_SUCCESS) {
             /* A database for another CPU deserializes but cannot get
@@ -591,27 +587,31 @@ hs_error_t rg__hs_compile_multi(rg__hscache *c, const char *const *expr,
                 e->used = 1;
                 c->hits++;
                 *db = d;
-                return HS_SUCCESS;
+                return 1;
             }
             hs_free_scratch(tmp);
             hs_free_database(d);
         }
-        e->len = 0; /* unusable: replaced below */
+        e->len = 0; /* unusable: replaced by rg__hscache_put */
     }
     c->misses++;
-    hs_error_t rc = hs_compile_multi(expr, flags, ids, n, HS_MODE_BLOCK,
-                                     platform, db, err);
-    if (rc != HS_SUCCESS)
-        return rc;
+    return 0;
+}
+
+void rg__hscache_put(rg__hscache *c, const uint8_t key[32], const hs_database_t *db)
+{
+    if (!c || !db)
+        return;
     char *bytes = NULL;
     size_t len = 0;
-    if (hs_serialize_database(*db, &bytes, &len) != HS_SUCCESS)
-        return HS_SUCCESS; /* not memoised */
+    if (hs_serialize_database(db, &bytes, &len) != HS_SUCCESS)
+        return; /* not memoised */
+    db_entry *e = find_db(c, key);
     if (!e) {
         if (rg__grow(&c->a, (void **)&c->dbs, &c->capdbs, c->ndbs + 1,
                      sizeof *c->dbs)) {
             free(bytes);
-            return HS_SUCCESS;
+            return;
         }
         e = &c->dbs[c->ndbs++];
         memcpy(e->key, key, 32);
@@ -628,7 +628,6 @@ hs_error_t rg__hs_compile_multi(rg__hscache *c, const char *const *expr,
         e->used = 0;
     }
     free(bytes); /* Hyperscan's allocator (malloc: never hs_set_allocator) */
-    return HS_SUCCESS;
 }
 
 /* Keep the cache directory bounded: beyond CACHE_KEEP_FILES *.rgc files,

@@ -91,13 +91,17 @@ enum {
  * EXACT. Returns RG__TRIAL_* or -1 when out of memory. */
 int rg__hs_trial(rg__hscache *c, const char *pattern, unsigned flags,
                  char *why, size_t whysize);
-/* hs_compile_multi in block mode for `platform` (NULL: host), answered
- * from the cache when the same expressions, flags and ids were compiled
- * for the same platform before. */
-hs_error_t rg__hs_compile_multi(rg__hscache *c, const char *const *expr,
-                                const unsigned *flags, const unsigned *ids,
-                                unsigned n, const hs_platform_info_t *platform,
-                                hs_database_t **db, hs_compile_error_t **err);
+/* A block-mode database of these expressions, flags and ids for
+ * `platform` (NULL: host) from the cache: key receives the entry's key
+ * (also with c NULL); returns 1 with *db set on a hit, else 0 (a miss:
+ * compile it with hs_compile_multi, then rg__hscache_put). Not
+ * thread-safe: compile.c looks up and stores on the opening thread and
+ * only compiles the misses on helper threads. */
+int rg__hscache_find(rg__hscache *c, const char *const *expr, const unsigned *flags,
+                     const unsigned *ids, unsigned n, const hs_platform_info_t *platform,
+                     uint8_t key[32], hs_database_t **db);
+/* Memoise a database compiled after a miss under its key (c NULL: no-op). */
+void rg__hscache_put(rg__hscache *c, const uint8_t key[32], const hs_database_t *db);
 
 /* ---- bundles ----------------------------------------------------------- */
 
