@@ -367,30 +367,13 @@ size_t rg__digit_regions(const char *s, size_t n, unsigned need, unsigned width,
     size_t k = 0, nr = 0, covered = 0;
     if (need == 0 || need > 16 || width == 0 || width == UINT_MAX)
         return SIZE_MAX;
-    /* Digits found eight bytes at a time (the SWAR test of
-     * rg__count_digits, then one bit per digit): the byte loop took ~15
-     * instructions per byte of a long reply, more than the scans it
-     * saved. */
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    /* Digits found eight bytes at a time (rg__digit_mask8): the byte
+     * loop took ~15 instructions per byte of a long reply, more than the
+     * scans it saved. */
     for (size_t base = 0; base < n; base += 8) {
-        uint64_t m;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        if (base + 8 <= n) {
-            uint64_t w;
-            memcpy(&w, s + base, 8);
-            uint64_t t = w & ~high;
-            m = (t + (0x80 - 0x30) * ones) & ~(t + (0x80 - 0x3A) * ones) & ~w & high;
-        } else
-#endif
-        {
-            m = 0;
-            for (size_t b = base; b < n; b++)
-                if ((unsigned char)(s[b] - '0') < 10)
-                    m |= 0x80ull << (8 * (b - base));
-        }
+        uint64_t m = rg__digit_mask8(s, base, n);
         while (m) {
-            /* Little-endian: the lowest set bit is the first byte. */
-            size_t i = base + (size_t)(__builtin_ctzll(m) >> 3);
+            size_t i = base + rg__digit_mask_first(m);
             m &= m - 1;
             pos[k & 15] = i;
             k++;

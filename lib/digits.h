@@ -44,6 +44,36 @@ extern const unsigned rg__gate_window[RG__NGATES];
  * most maxwidth bytes long (UINT_MAX: unbounded or unknown), or -1. */
 int rg__gate_of(unsigned md, unsigned maxwidth);
 
+/* The ASCII digits among s[base .. base+8) (bytes past n are not
+ * digits) as a mask with bit 8k+7 set for a digit at base+k: the SWAR test
+ * of rg__count_digits (per byte, "high bit clear and 0x30 <= b <= 0x39")
+ * on little-endian machines, a byte loop elsewhere and at the tail. The
+ * digit-position loops below walk its set bits, ~1-2 instructions per byte
+ * where a byte loop took ~6. */
+static inline uint64_t rg__digit_mask8(const char *s, size_t base, size_t n)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (base + 8 <= n) {
+        const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+        uint64_t w;
+        memcpy(&w, s + base, 8);
+        uint64_t t = w & ~high;
+        return (t + (0x80 - 0x30) * ones) & ~(t + (0x80 - 0x3A) * ones) & ~w & high;
+    }
+#endif
+    uint64_t m = 0;
+    for (size_t b = base; b < n && b < base + 8; b++)
+        if ((unsigned char)(s[b] - '0') < 10)
+            m |= 0x80ull << (8 * (b - base));
+    return m;
+}
+
+/* The byte offset (from base) of the lowest digit in a mask. */
+static inline size_t rg__digit_mask_first(uint64_t m)
+{
+    return (size_t)(__builtin_ctzll(m) >> 3);
+}
+
 /* 1 if some `window` consecutive bytes of s[0..n) hold `need` ASCII
  * digits (need <= 16), else 0. A match of at most `window` bytes with
  * `need` digits needs it. */
@@ -55,13 +85,14 @@ static inline int rg__digits_within(const char *s, size_t n, unsigned need, unsi
         return 1;
     if (need > 16)
         return 1; /* not tracked: never a reason to skip */
-    for (size_t i = 0; i < n; i++) {
-        if ((unsigned char)(s[i] - '0') >= 10)
-            continue;
-        pos[k % 16] = i;
-        k++;
-        if (k >= need && i - pos[(k - need) % 16] < window)
-            return 1;
+    for (size_t base = 0; base < n; base += 8) {
+        for (uint64_t m = rg__digit_mask8(s, base, n); m; m &= m - 1) {
+            size_t i = base + rg__digit_mask_first(m);
+            pos[k & 15] = i;
+            k++;
+            if (k >= need && i - pos[(k - need) & 15] < window)
+                return 1;
+        }
     }
     return 0;
 }
