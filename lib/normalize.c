@@ -700,85 +700,260 @@ static const uint8_t wclass[256] = {
     1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
+/* find_windows' state between words. */
+typedef struct wscan {
+    const unsigned char *t;
+    const uint8_t *mark;
+    size_t len;
+    window *w;
+    size_t prev_single_end, singles;
+    int nw, open, remaining;
+    unsigned exact;
+} wscan;
+/* A window reaches back at most this many words. */
+enum { RING = 32 };
+
+/* The start of the word `back` - 1 words before the word that starts at
+ * r (the first word when there are fewer). Read backwards only when a
+ * window opens (rare), instead of remembering every word's start. */
+static size_t start_back(const unsigned char *t, size_t r, size_t back)
+{
+    size_t i = r;
+    for (; back > 1; back--) {
+        size_t j = i;
+        while (j > 0 && !wclass[t[j - 1]])
+            j--;
+        if (j == 0)
+            break;
+        while (j > 0 && wclass[t[j - 1]])
+            j--;
+        i = j;
+    }
+    return i;
+}
+
+/* One word t[r..e) (c3: it holds a digit or a leet symbol): does it open
+ * or extend a window? Returns -1 for "too many windows". */
+static inline int word_seen(wscan *ws, size_t r, size_t e, int c3)
+{
+    const unsigned char *t = ws->t;
+    int single = e - r == 1 && t[r] < 0x80;
+    if (!single && !c3 && !ws->exact && !ws->open) {
+        /* Most words: not one letter, nothing to fold, no window open. */
+        ws->singles = 0;
+        ws->prev_single_end = (size_t)-1;
+        return 0;
+    }
+    /* Spaced-out letters: three one-letter words one separator apart
+     * ("p f chang" is two, and initials are common). */
+    if (single && ws->prev_single_end != (size_t)-1 && r == ws->prev_single_end + 1)
+        ws->singles++;
+    else
+        ws->singles = (size_t)single;
+    int cand = ws->singles >= 3;
+    ws->prev_single_end = single ? e : (size_t)-1;
+    if (!cand && (ws->exact || c3))
+        cand = suspicious_word(t, ws->len, ws->mark, r, e);
+    if (ws->open) {
+        ws->w[ws->nw - 1].end = e;
+        if (--ws->remaining <= 0 && !cand)
+            ws->open = 0;
+    }
+    if (cand) {
+        size_t back = RG__WINDOW_WORDS + (ws->singles >= 3 ? ws->singles - 1 : 0);
+        if (back > RING)
+            back = RING;
+        size_t start = start_back(t, r, back);
+        if (!ws->open) {
+            if (ws->nw > 0 && start <= ws->w[ws->nw - 1].end) {
+                ws->w[ws->nw - 1].end = e; /* overlaps the last one: extend it */
+            } else {
+                if (ws->nw == RG__MAX_WINDOWS)
+                    return -1;
+                ws->w[ws->nw].start = start;
+                ws->w[ws->nw].end = e;
+                ws->nw++;
+            }
+            ws->open = 1;
+        }
+        ws->remaining = RG__WINDOW_WORDS;
+    }
+    return 0;
+}
+
+/* The word bytes (wclass != 0) and the digit or leet-symbol bytes
+ * (wclass 3) among t[base .. base+64), one bit per byte (bytes past len:
+ * none). Sixteen bytes per step with SSE2 (the x86-64 baseline): ~1
+ * instruction per byte where the byte loop took ~7; the table elsewhere
+ * and at the tail. Must agree with wclass (test_normalize checks both
+ * walks give the same windows). */
+#if defined(__SSE2__)
+#include <emmintrin.h>
+static inline void bits16(const unsigned char *p, uint64_t *w, uint64_t *c3, unsigned sh)
+{
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+    __m128i hi = _mm_cmplt_epi8(v, _mm_setzero_si128()); /* >= 0x80 */
+    __m128i az = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
+                               _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
+    __m128i dg = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('0' - 1)),
+                               _mm_cmplt_epi8(v, _mm_set1_epi8('9' + 1)));
+    __m128i sy = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('!')),
+                                           _mm_cmpeq_epi8(v, _mm_set1_epi8('$'))),
+                              _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('@')),
+                                           _mm_cmpeq_epi8(v, _mm_set1_epi8('|'))));
+    __m128i three = _mm_or_si128(dg, sy);
+    __m128i word = _mm_or_si128(_mm_or_si128(hi, az), three);
+    *w |= (uint64_t)(unsigned)_mm_movemask_epi8(word) << sh;
+    *c3 |= (uint64_t)(unsigned)_mm_movemask_epi8(three) << sh;
+}
+#endif
+
+static inline uint64_t word_bits(const unsigned char *t, size_t base, size_t len, uint64_t *c3)
+{
+    uint64_t w = 0;
+    *c3 = 0;
+    size_t i = 0;
+#if defined(__SSE2__)
+    for (; i < 64 && base + i + 16 <= len; i += 16)
+        bits16(t + base + i, &w, c3, (unsigned)i);
+#endif
+    for (; i < 64 && base + i < len; i++) {
+        unsigned k = wclass[t[base + i]];
+        w |= (uint64_t)(k != 0) << i;
+        *c3 |= (uint64_t)(k == 3) << i;
+    }
+    return w;
+}
+
+/* suspicious_word can only say yes to a word with a digit or a leet
+ * symbol, unless the text holds a marked byte (a folded look-alike) or a
+ * run of three of one lower-case letter. Both are rare: without them,
+ * words without a digit or symbol (most words) skip it. Sixteen bytes a
+ * step with SSE2 (the byte loops were ~4 instructions per byte). */
+static unsigned exact_hint(const rg__vbuf *n)
+{
+    const unsigned char *t = (const unsigned char *)n->text;
+    size_t len = n->len, i = 0, j = 0;
+#if defined(__SSE2__)
+    __m128i acc = _mm_setzero_si128();
+    for (; i + 16 <= len; i += 16)
+        acc = _mm_or_si128(acc, _mm_loadu_si128((const __m128i *)(const void *)(n->mark + i)));
+    if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xFFFF)
+        return 1;
+    for (; j + 18 <= len; j += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(t + j));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(t + j + 1));
+        __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(t + j + 2));
+        __m128i same = _mm_and_si128(_mm_cmpeq_epi8(a, b), _mm_cmpeq_epi8(a, c));
+        __m128i lower = _mm_and_si128(_mm_cmpgt_epi8(a, _mm_set1_epi8('a' - 1)),
+                                      _mm_cmplt_epi8(a, _mm_set1_epi8('z' + 1)));
+        if (_mm_movemask_epi8(_mm_and_si128(same, lower)))
+            return 1;
+    }
+#endif
+    unsigned exact = 0;
+    for (; i < len; i++)
+        exact |= n->mark[i];
+    for (; j + 2 < len; j++)
+        exact |= (unsigned)(t[j] == t[j + 1]) & (unsigned)(t[j] == t[j + 2]) &
+                 (unsigned)((unsigned char)(t[j] - 'a') < 26);
+    return exact != 0;
+}
+
 /* First pass: the windows of the normalized view worth compacting. Most
  * replies have none, and then the compacted view is empty and costs one
  * quick pass. Returns the number of windows, or -1 for "too many: take
- * the whole text". */
-static int find_windows(const rg__vbuf *n, window *w)
+ * the whole text". `bytewise`: walk the words a byte at a time (the
+ * reference the bit walk is tested against). */
+static int find_windows_walk(const rg__vbuf *n, window *w, int bytewise)
 {
     const unsigned char *t = (const unsigned char *)n->text;
-    /* Word starts of the last RING words: a window reaches back
-     * RG__WINDOW_WORDS words before the start of what triggered it (for
-     * spaced letters, the first letter of the run). */
-    enum { RING = 32 };
-    size_t len = n->len, ring[RING];
-    size_t ntok = 0, prev_single_end = (size_t)-1, singles = 0;
-    int nw = 0, open = 0, remaining = 0;
-    /* suspicious_word can only say yes to a word with a digit or a leet
-     * symbol, unless the text holds a marked byte (a folded look-alike)
-     * or a run of three of one letter. Both are rare and found here in
-     * two loops the compiler vectorises; without them, words without a
-     * digit or symbol (most words) skip suspicious_word. Measured: 2,600
-     * -> ~N instructions per short reply (docs/PERFORMANCE.md). */
-    unsigned exact = 0;
-    for (size_t i = 0; i < len; i++)
-        exact |= n->mark[i];
-    for (size_t i = 0; i + 2 < len; i++)
-        exact |= (unsigned)(t[i] == t[i + 1]) & (unsigned)(t[i] == t[i + 2]) &
-                 (unsigned)((unsigned char)(t[i] - 'a') < 26);
-    size_t r = 0;
-    while (r < len) {
-        unsigned k = wclass[t[r]];
-        if (!k) {
-            r++;
-            continue;
-        }
-        size_t e = r;
-        unsigned acc = 0;
-        do {
-            acc |= k;
-            e++;
-        } while (e < len && (k = wclass[t[e]]) != 0);
-        ring[ntok % RING] = r;
-        ntok++;
-        int single = e - r == 1 && t[r] < 0x80;
-        /* Spaced-out letters: three one-letter words one separator apart
-         * ("p f chang" is two, and initials are common). */
-        if (single && prev_single_end != (size_t)-1 && r == prev_single_end + 1)
-            singles++;
-        else
-            singles = single;
-        int cand = singles >= 3;
-        prev_single_end = single ? e : (size_t)-1;
-        if (!cand && (exact || (acc & 2)))
-            cand = suspicious_word(t, len, n->mark, r, e);
-        if (open) {
-            w[nw - 1].end = e;
-            if (--remaining <= 0 && !cand)
-                open = 0;
-        }
-        if (cand) {
-            size_t back = RG__WINDOW_WORDS + (singles >= 3 ? singles - 1 : 0);
-            if (back > RING)
-                back = RING;
-            if (back > ntok)
-                back = ntok;
-            size_t ws = ring[(ntok - back) % RING];
-            if (!open) {
-                if (nw > 0 && ws <= w[nw - 1].end) {
-                    w[nw - 1].end = e; /* overlaps the last one: extend it */
-                } else {
-                    if (nw == RG__MAX_WINDOWS)
-                        return -1;
-                    w[nw].start = ws;
-                    w[nw].end = e;
-                    nw++;
-                }
-                open = 1;
+    size_t len = n->len;
+    wscan ws;
+    ws.t = t;
+    ws.mark = n->mark;
+    ws.len = len;
+    ws.w = w;
+    ws.singles = 0;
+    ws.prev_single_end = (size_t)-1;
+    ws.nw = ws.open = ws.remaining = 0;
+    ws.exact = exact_hint(n);
+    if (bytewise) {
+        size_t r = 0;
+        while (r < len) {
+            unsigned k = wclass[t[r]];
+            if (!k) {
+                r++;
+                continue;
             }
-            remaining = RG__WINDOW_WORDS;
+            size_t e = r;
+            unsigned acc = 0;
+            do {
+                acc |= k;
+                e++;
+            } while (e < len && (k = wclass[t[e]]) != 0);
+            if (word_seen(&ws, r, e, (acc & 2) != 0))
+                return -1;
+            r = e;
         }
-        r = e;
+        return ws.nw;
+    }
+    /* Word starts and ends from 64-bit masks (bit i: byte base+i): a
+     * start is a word byte after a separator, an end a separator after a
+     * word byte; a word may go on into the next block. */
+    int in_word = 0, c3 = 0;
+    size_t r = 0;
+    uint64_t carry = 0;
+    for (size_t base = 0; base < len; base += 64) {
+        uint64_t C, W = word_bits(t, base, len, &C);
+        uint64_t prev = (W << 1) | carry;
+        uint64_t S = W & ~prev, E = ~W & prev;
+        carry = W >> 63;
+        if (in_word) {
+            if (!E) {
+                c3 |= C != 0; /* the whole block is this word */
+                continue;
+            }
+            unsigned q = (unsigned)__builtin_ctzll(E);
+            E &= E - 1;
+            c3 |= (C & ((1ull << q) - 1)) != 0;
+            if (word_seen(&ws, r, base + q, c3))
+                return -1;
+            in_word = 0;
+        }
+        while (S) {
+            unsigned p = (unsigned)__builtin_ctzll(S);
+            S &= S - 1;
+            r = base + p;
+            if (!E) {
+                in_word = 1;
+                c3 = (C >> p) != 0;
+                break;
+            }
+            unsigned q = (unsigned)__builtin_ctzll(E);
+            E &= E - 1;
+            c3 = C && ((C >> p) & ((1ull << (q - p)) - 1)) != 0;
+            if (word_seen(&ws, r, base + q, c3))
+                return -1;
+        }
+    }
+    if (in_word && word_seen(&ws, r, len, c3))
+        return -1;
+    return ws.nw;
+}
+
+static int find_windows(const rg__vbuf *n, window *w)
+{
+    return find_windows_walk(n, w, 0);
+}
+
+int rg__compact_windows(const rg__vbuf *n, int bytewise, size_t *start, size_t *end)
+{
+    window w[RG__MAX_WINDOWS];
+    int nw = find_windows_walk(n, w, bytewise);
+    for (int i = 0; i < nw; i++) {
+        start[i] = w[i].start;
+        end[i] = w[i].end;
     }
     return nw;
 }

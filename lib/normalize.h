@@ -53,6 +53,11 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
  * (leet, a run of three, spaced letters, look-alikes) are compacted,
  * joined by '\n'; with none the view is empty, since a match elsewhere
  * could not count. Terms (whole = 1): the whole text. */
+/* The compaction windows rg__compact would take for normalized view n
+ * (up to 32 into start/end; -1: too many, the whole text), walking the
+ * words a byte at a time (bytewise) or by bit masks (what rg__compact
+ * does). For tests: both must agree. */
+int rg__compact_windows(const rg__vbuf *n, int bytewise, size_t *start, size_t *end);
 int rg__compact(const rg_allocator *a, rg__vbuf *c, const rg__vbuf *n,
                 int whole);
 

@@ -15,7 +15,9 @@
  *     of valid input is the input itself;
  *   - *invalid and rg__utf8_is_valid agree with an independent decoder;
  *   - rg__utf8_floor cuts on a unit boundary of valid text;
- *   - rg__word_before/after never read outside the view.
+ *   - rg__word_before/after never read outside the view;
+ *   - the compaction windows are the same whether the words are walked a
+ *     byte at a time or by bit masks (rg__compact_windows).
  * The buffers are reused across inputs, as a scratch reuses them. */
 #include "fuzz_util.h"
 #include "alloc.h"
@@ -79,6 +81,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     FUZZ_ASSERT(rg__utf8_is_valid(NORM.text, NORM.len), "normalized view is not valid UTF-8");
     check_map("normalized", &NORM, size, starts, 0);
 
+    /* the two word walks of the window search agree */
+    {
+        size_t s0[32], e0[32], s1[32], e1[32];
+        int n0 = rg__compact_windows(&NORM, 1, s0, e0), n1 = rg__compact_windows(&NORM, 0, s1, e1);
+        FUZZ_ASSERT(n0 == n1, "windows: %d bytewise, %d by bits", n0, n1);
+        for (int i = 0; i < n0; i++)
+            FUZZ_ASSERT(s0[i] == s1[i] && e0[i] == e1[i], "window %d: [%zu,%zu) vs [%zu,%zu)", i,
+                        s0[i], e0[i], s1[i], e1[i]);
+    }
     FUZZ_ASSERT(rg__compact(&A, &COMPACT, &NORM, 0) == 0, "compact failed");
     check_map("compacted", &COMPACT, size, starts, 1);
     FUZZ_ASSERT(rg__compact(&A, &WHOLE, &NORM, 1) == 0, "compact (whole) failed");
