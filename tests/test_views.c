@@ -1,0 +1,133 @@
+/* test_views.c — the views' sixteen-byte fast paths (lib/normalize.c).
+ *
+ * The normalizer copies runs of printable ASCII sixteen bytes at a time:
+ * on ASCII texts (letters of both cases, digits, punctuation, runs of
+ * spaces, tabs and newlines, leading and trailing separators) its view
+ * and offsets must be those of the rule it implements: lower-case, one
+ * space for each run of separators, none at either end, each byte
+ * mapping to itself.
+ *
+ * The compacted view's window search walks the normalized view's words by
+ * bit masks, sixteen bytes at a time; the byte-at-a-time walk is the
+ * reference. Both must find the same windows on texts built to cross every
+ * 16- and 64-byte boundary with words, digits, leet symbols, spaced
+ * letters, runs of one letter and non-ASCII letters. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include "alloc.h"
+#include "normalize.h"
+
+static void same_windows(const rg__vbuf *n, size_t *windows)
+{
+    size_t s0[32], e0[32], s1[32], e1[32];
+    int n0 = rg__compact_windows(n, 1, s0, e0), n1 = rg__compact_windows(n, 0, s1, e1);
+    if (n0 != n1)
+        fprintf(stderr, "\"%.*s\": %d windows bytewise, %d by bits\n", (int)n->len, n->text, n0,
+                n1);
+    assert_int_equal(n0, n1);
+    for (int i = 0; i < n0; i++) {
+        assert_int_equal(s0[i], s1[i]);
+        assert_int_equal(e0[i], e1[i]);
+    }
+    *windows += n0 > 0 ? (size_t)n0 : n0 < 0;
+}
+
+static void test_walks_agree(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        " ", " ", ".", ", ", "the ", "order ", "shipped ", "a ", "i ", "f u c k ", "sh1t ",
+        "$hit ", "@ss ", "fuuuck ", "13th ", "7pm ", "0x1f2e ", "caf\xc3\xa9 ", "\xd0\xb0",
+        "!!! ", "|", "k", "1", "word", "-", "'", "\xe2\x80\x99", "aaa", "b4 ", "l0ser ",
+    };
+    rg_allocator a;
+    rg__allocator_init(&a, NULL);
+    rg__vbuf v = {0};
+    char text[700];
+    size_t windows = 0;
+    srand(1103);
+    for (int it = 0; it < 20000; it++) {
+        size_t n = 0, target = (size_t)rand() % 640;
+        while (n + 16 < sizeof text && n < target) {
+            const char *p = pieces[(size_t)rand() % (sizeof pieces / sizeof pieces[0])];
+            memcpy(text + n, p, strlen(p));
+            n += strlen(p);
+        }
+        int invalid = 0;
+        assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
+        same_windows(&v, &windows);
+    }
+    /* one word across every block boundary */
+    for (size_t len = 1; len < 200; len++) {
+        memset(text, 'x', len);
+        memcpy(text + len / 2, "5", 1);
+        int invalid = 0;
+        assert_int_equal(rg__normalize(&a, &v, text, len, &invalid), 0);
+        same_windows(&v, &windows);
+    }
+    rg__vbuf_free(&a, &v);
+    assert_true(windows > 5000); /* windows were found, not only agreed on none */
+}
+
+static void test_ascii_fast_path(void **state)
+{
+    (void)state;
+    static const char alpha[] = "abcXYZ019 .,'?!-_~\x7f\t\n  ";
+    rg_allocator a;
+    rg__allocator_init(&a, NULL);
+    rg__vbuf v = {0};
+    char text[300], want[300];
+    size_t wstart[300];
+    srand(2027);
+    for (int it = 0; it < 20000; it++) {
+        size_t n = (size_t)rand() % sizeof text;
+        int spacey = rand() % 4; /* 0: many separators ... 3: few */
+        for (size_t i = 0; i < n; i++)
+            text[i] = rand() % (3 + 12 * spacey) == 0 ? alpha[18 + rand() % 6]
+                                                      : alpha[rand() % 18];
+        /* the rule, byte by byte */
+        size_t m = 0;
+        int sep = 1;
+        for (size_t i = 0; i < n; i++) {
+            unsigned char c = (unsigned char)text[i];
+            if (c <= 0x20 || c == 0x7f) {
+                if (!sep) {
+                    want[m] = ' ';
+                    wstart[m++] = i;
+                }
+                sep = 1;
+                continue;
+            }
+            want[m] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);
+            wstart[m++] = i;
+            sep = 0;
+        }
+        if (m && want[m - 1] == ' ')
+            m--;
+        int invalid = 0;
+        assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
+        assert_int_equal(invalid, 0);
+        assert_int_equal(v.len, m);
+        assert_memory_equal(v.text, want, m);
+        for (size_t k = 0; k < m; k++) {
+            assert_int_equal(v.start[k], wstart[k]);
+            assert_int_equal(v.end[k], wstart[k] + 1);
+        }
+    }
+    rg__vbuf_free(&a, &v);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ascii_fast_path),
+        cmocka_unit_test(test_walks_agree),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
