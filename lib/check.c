@@ -1071,12 +1071,12 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
             continue;
         /* Its matches hold gate[g] digits within gmaxw[g] bytes: on a long
          * reply they can only be in a few regions around digit runs
-         * (digits.h; not tried below three widths, where regions would
+         * (digits.h; not tried below two widths, where regions would
          * cover most of the text). Its patterns are regexes that only flag their
          * detector (PCRE2 then reads the whole view), so a region's
          * offsets need no shifting. */
         rg__region r[RG__MAX_REGIONS];
-        size_t nr = s->gmaxw[g] < n / 3 ? rg__digit_regions(t, n, s->gate[g], s->gmaxw[g], r)
+        size_t nr = s->gmaxw[g] < n / 2 ? rg__digit_regions(t, n, s->gate[g], s->gmaxw[g], r)
                                         : SIZE_MAX;
         if (nr == SIZE_MAX) {
             err = hs_scan(s->gdb[v][g], t, (unsigned)n, 0, sc->hs, on_match, sc);
