@@ -81,6 +81,20 @@ static void put_thr(rg__wbuf *w, const rg__cthr *t)
     rg__w_str(w, t->mask);
 }
 
+/* One Hyperscan database, length-prefixed (length 0: none). Returns -1
+ * when Hyperscan cannot serialize it (out of memory). */
+static int put_db(rg__wbuf *w, const hs_database_t *db)
+{
+    char *bytes = NULL;
+    size_t n = 0;
+    if (db && hs_serialize_database(db, &bytes, &n) != HS_SUCCESS)
+        return -1;
+    rg__w_u64(w, n);
+    rg__w_bytes(w, bytes, n);
+    free(bytes); /* Hyperscan's misc allocator: malloc */
+    return 0;
+}
+
 int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
                       int generic, uint8_t **data, size_t *len)
 {
@@ -139,17 +153,9 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
     }
     rg__w_u32(&w, (uint32_t)s->npats);
     rg__w_bytes(&w, s->pats, s->npats * sizeof *s->pats);
-    for (int v = 0; v < RG__VIEW_COUNT; v++) {
-        char *bytes = NULL;
-        size_t n = 0;
-        if (s->db[v] && hs_serialize_database(s->db[v], &bytes, &n) != HS_SUCCESS) {
-            rg__free(a, w.p);
-            return RG_E_NOMEM;
-        }
-        rg__w_u64(&w, n);
-        rg__w_bytes(&w, bytes, n);
-        free(bytes); /* Hyperscan's misc allocator: malloc */
-    }
+    int bad = 0;
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        bad |= put_db(&w, s->db[v]);
     /* The digit-gated databases (format 4): the gates, then per view and
      * gate a database (length 0: none). */
     rg__w_u32(&w, (uint32_t)s->ngdb);
@@ -159,29 +165,14 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
         rg__w_u32(&w, s->gmaxw[g]); /* format 7 */
     }
     for (int v = 0; v < RG__VIEW_COUNT; v++)
-        for (size_t g = 0; g < s->ngdb; g++) {
-            char *bytes = NULL;
-            size_t n = 0;
-            if (s->gdb[v][g] &&
-                hs_serialize_database(s->gdb[v][g], &bytes, &n) != HS_SUCCESS) {
-                rg__free(a, w.p);
-                return RG_E_NOMEM;
-            }
-            rg__w_u64(&w, n);
-            rg__w_bytes(&w, bytes, n);
-            free(bytes);
-        }
+        for (size_t g = 0; g < s->ngdb; g++)
+            bad |= put_db(&w, s->gdb[v][g]);
     /* The pairing databases (format 7), per view (length 0: none). */
-    for (int v = 0; v < RG__VIEW_COUNT; v++) {
-        char *bytes = NULL;
-        size_t n = 0;
-        if (s->pdb[v] && hs_serialize_database(s->pdb[v], &bytes, &n) != HS_SUCCESS) {
-            rg__free(a, w.p);
-            return RG_E_NOMEM;
-        }
-        rg__w_u64(&w, n);
-        rg__w_bytes(&w, bytes, n);
-        free(bytes);
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        bad |= put_db(&w, s->pdb[v]);
+    if (bad) {
+        rg__free(a, w.p);
+        return RG_E_NOMEM;
     }
     /* The expressions behind each database: streaming compiles its own
      * HS_MODE_STREAM databases from them on first use (stream.c). */
