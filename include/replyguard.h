@@ -116,9 +116,7 @@ RG_API const char *rg_verdict_name(int verdict);
 enum {
     /* The check ran past the route's budget_us; the verdict is the
      * route's on_timeout fail-safe (or more severe, if hits found before
-     * the deadline already decided so). rg_check sets it whenever elapsed_ns exceeds
-     * the budget, also when the check had finished its work by then (a
-     * stage between two clock reads, or the thread was preempted). */
+     * the deadline already decided so). */
     RG_FLAG_BUDGET_EXCEEDED = 1u << 0,
     /* The reply was longer than the route's max_bytes; only the first
      * max_bytes were scanned and the verdict is at least on_oversize. */

@@ -33,6 +33,7 @@ typedef struct rg__rawhit {
 #define RG__MAX_PCRE_MATCHES 256 /* spans extracted per regex detector */
 #define RG__DEADLINE_EVERY 64  /* callbacks between two clock reads */
 #define RG__CLOCK_BYTES 4096   /* replies this long read the clock between views */
+#define RG__CLOCK_BUDGET_NS 200000 /* and so do all replies under budgets this short */
 
 struct rg_scratch {
     /* The hazard slot first, alone on its cache line. */

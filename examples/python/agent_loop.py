@@ -23,7 +23,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
-from replyguard import Guard, Result, Verdict
+from replyguard import Flag, Guard, Result, Verdict
 
 FALLBACK = "Sorry, I can't help with that here. Is there anything else I can do?"
 HOLDING = "I'm bringing in a colleague who can help with this. One moment, please."
@@ -86,9 +86,14 @@ class StandInLLM:
 
 def masked(text: str, result: Result) -> str:
     """The text with every hit's span replaced by [category]: safe to show a
-    human agent or to log."""
+    human agent or to log. A check that did not finish (budget, error, too
+    many hits) may have missed a span, so its draft is withheld."""
+    if any(f in result.flags for f in (Flag.BUDGET_EXCEEDED, Flag.ENGINE_ERROR,
+                                       Flag.HITS_TRUNCATED)):
+        return "[draft withheld: the check did not finish]"
     merged: List[List] = []                   # [start, end, category], overlaps joined
-    for start, end, category in sorted((h.start, h.end, h.category) for h in result.hits):
+    for start, end, category in sorted((h.start, h.end, h.category) for h in result.hits
+                                       if h.source == "reply"):  # not the user message's
         if merged and start < merged[-1][1]:
             merged[-1][1] = max(merged[-1][1], end)
         else:
