@@ -299,9 +299,6 @@ static void prepare_floor(const rg__snapshot *s, hs_scratch_t **hs)
 {
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
         floor_db[v] = s->db[v];
-        for (size_t g = 0; g < s->ngdb; g++)
-            if (s->gdb[v][g])
-                floor_db[v] = s->gdb[v][g]; /* cumulative views: holds them all */
         const rg__hexprs *x = &s->hx[v];
         if (v == RG__VIEW_COMPACT || !x->n)
             continue;
@@ -773,12 +770,14 @@ static int cmd_dbs(const char *policies, unsigned repeat, const char *file)
                 snprintf(gname, sizeof gname, "always");
             else if (g == RG__NGATES)
                 snprintf(gname, sizeof gname, "pairing (on a hit)");
+            else if (g == RG__GATE_USER)
+                snprintf(gname, sizeof gname, "user message only");
             else if (s->gwin[g])
-                snprintf(gname, sizeof gname, "%s >= %u digits in %u B",
-                         v == RG__VIEW_RAW ? "extra at" : "instead at", s->gate[g], s->gwin[g]);
+                snprintf(gname, sizeof gname, "at >= %u of [%c-%c] in %u B", s->gate[g],
+                         s->glo[g], s->ghi[g], s->gwin[g]);
             else
-                snprintf(gname, sizeof gname, "%s >= %u digits",
-                         v == RG__VIEW_RAW ? "extra at" : "instead at", s->gate[g]);
+                snprintf(gname, sizeof gname, "at >= %u of [%c-%c]", s->gate[g], s->glo[g],
+                         s->ghi[g]);
             if (g >= 0 && g < RG__NGATES && v == RG__VIEW_RAW && s->gmaxw[g] != UINT32_MAX) {
                 size_t gl = strlen(gname); /* scanned around digits (whole here) */
                 snprintf(gname + gl, sizeof gname - gl, ", regions (match <= %u B)",

@@ -35,13 +35,15 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 7u /* 2: the expressions behind each database;
+#define BUNDLE_FORMAT 8u /* 2: the expressions behind each database;
                             3: detector scopes, conversation rules;
                             4: the digit-gated databases;
                             5: trigger-literal patterns (rg__pat.back);
                             6: a window per digit gate;
                             7: the pairing databases (allow and context
-                               words apart), each gate's longest match */
+                               words apart), each gate's longest match;
+                            8: a byte range per gate (digits.h
+                               rg__gatedef), the user-message gate */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -163,6 +165,7 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
         rg__w_u32(&w, s->gate[g]);
         rg__w_u32(&w, s->gwin[g]); /* format 6 */
         rg__w_u32(&w, s->gmaxw[g]); /* format 7 */
+        rg__w_u32(&w, (uint32_t)s->glo[g] | (uint32_t)s->ghi[g] << 8); /* format 8 */
     }
     for (int v = 0; v < RG__VIEW_COUNT; v++)
         for (size_t g = 0; g < s->ngdb; g++)
@@ -425,8 +428,12 @@ static int decode(dec *x, char *why, size_t whysize)
                     s->gate[g] = rg__r_u32(&x->r);
                     s->gwin[g] = rg__r_u32(&x->r);
                     s->gmaxw[g] = rg__r_u32(&x->r);
-                    if (g > 0 && s->gate[g] < s->gate[g - 1])
-                        x->r.bad = 1; /* check.c relies on ascending gates */
+                    uint32_t range = rg__r_u32(&x->r);
+                    s->glo[g] = (uint8_t)range;
+                    s->ghi[g] = (uint8_t)(range >> 8);
+                    if (range >> 16 || s->glo[g] > s->ghi[g] || s->ghi[g] >= 0x80 ||
+                        s->gate[g] > 16)
+                        x->r.bad = 1; /* check.c counts ASCII ranges, up to 16 */
                 }
                 s->ngdb = ng;
                 if (x->r.bad)

@@ -1033,22 +1033,35 @@ int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
     return RG_OK;
 }
 
-unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen)
+unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen, int user)
 {
     if (!s->ngdb)
         return 0;
-    /* Digit-gated databases (digits.c) the text's digits reach: a pattern
-     * that needs more digits than the text has cannot match, and the
-     * context and allow words of such a pattern's detector have no hit to
-     * pair with. Gates ascend. A windowed gate's patterns have short
-     * matches, so their digits must also be close together. Counted on
-     * the raw view as scanned (a repaired view has the same digits, but
-     * not always the same distances). */
-    size_t ndigits = rg__count_digits(raw, rawlen, s->gate[s->ngdb - 1]);
-    unsigned reach = 0;
-    for (size_t g = 0; g < s->ngdb && ndigits >= s->gate[g]; g++)
-        if (!s->gwin[g] || rg__digits_within(raw, rawlen, s->gate[g], s->gwin[g]))
-            reach |= 1u << g;
+    /* Gated databases (digits.h rg__gatedef) the text reaches: a pattern
+     * needing more bytes of a range than the text has cannot match. A
+     * windowed gate's patterns have short matches, so those bytes must
+     * also be close together. Counted on the raw view as scanned (a
+     * repaired view has the same ASCII bytes, but not always the same
+     * distances). One count per range: the gates share them. */
+    rg__gatedef g[RG__NGATES];
+    unsigned want = 0;
+    for (size_t k = 0; k < RG__GATE_USER && k < s->ngdb; k++) {
+        if (!s->gdb[RG__VIEW_RAW][k])
+            continue;
+        want |= 1u << k;
+        g[k].lo = s->glo[k];
+        g[k].hi = s->ghi[k];
+        g[k].need = s->gate[k];
+        /* The window test walks every byte of the range. Where the scan
+         * goes by regions (rawlen >= 2 widths, rg__scan_view), finding
+         * them makes the same test, and no region means no scan: the
+         * count is enough here. */
+        g[k].window = s->gmaxw[k] != UINT32_MAX && s->gmaxw[k] < rawlen / 2 ? 0 : s->gwin[k];
+        g[k].weak = 0;
+    }
+    unsigned reach = want ? rg__gates_walk(raw, rawlen, g, RG__GATE_USER, want) : 0;
+    if (user)
+        reach |= 1u << RG__GATE_USER;
     return reach;
 }
 
@@ -1058,25 +1071,22 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
     size_t n = sc->vlen;
     const hs_database_t *db = s->db[v];
     hs_error_t err = HS_SUCCESS;
-    if (v != RG__VIEW_RAW) {
-        for (size_t g = 0; reach >> g; g++)
-            if (((reach >> g) & 1u) && s->gdb[v][g])
-                db = s->gdb[v][g];
+    if (v != RG__VIEW_RAW) /* only the raw view is split (compile.c expr_gate) */
         return db ? hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc) : HS_SUCCESS;
-    }
     if (db)
         err = hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc);
     for (size_t g = 0; reach >> g && err == HS_SUCCESS; g++) {
         if (!((reach >> g) & 1u) || !s->gdb[v][g])
             continue;
-        /* Its matches hold gate[g] digits within gmaxw[g] bytes: on a long
-         * reply they can only be in a few regions around digit runs
-         * (digits.h; not tried below two widths, where regions would
-         * cover most of the text). Its patterns are regexes that only flag their
-         * detector (PCRE2 then reads the whole view), so a region's
-         * offsets need no shifting. */
+        /* Its matches hold gate[g] bytes of its range within gmaxw[g]
+         * bytes: on a long reply they can only be in a few regions around
+         * such bytes (digits.h; not tried below two widths, where regions
+         * would cover most of the text). Its patterns are regexes that
+         * only flag their detector (on_match bounds PCRE2 by the region),
+         * so a region's offsets need no shifting. */
         rg__region r[RG__MAX_REGIONS];
-        size_t nr = s->gmaxw[g] < n / 2 ? rg__digit_regions(t, n, s->gate[g], s->gmaxw[g], r)
+        size_t nr = s->gmaxw[g] < n / 2 ? rg__range_regions(t, n, s->glo[g], s->ghi[g], s->gate[g],
+                                                            s->gmaxw[g], r)
                                         : SIZE_MAX;
         if (nr == SIZE_MAX) {
             err = hs_scan(s->gdb[v][g], t, (unsigned)n, 0, sc->hs, on_match, sc);
@@ -1223,8 +1233,8 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
     }
 
     /* Scan. The digits of the raw view decide which gated databases run. */
-    unsigned reach = vtext[RG__VIEW_RAW] ? rg__gates_reached(s, vtext[RG__VIEW_RAW], vlen[RG__VIEW_RAW])
-                                         : rg__gates_reached(s, reply, n);
+    unsigned reach = vtext[RG__VIEW_RAW] ? rg__gates_reached(s, vtext[RG__VIEW_RAW], vlen[RG__VIEW_RAW], 0)
+                                         : rg__gates_reached(s, reply, n, 0);
     for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
         /* Digit-gated databases (digits.c) the reply's digits reach: a
          * pattern that needs more digits than the reply has cannot match,

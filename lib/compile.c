@@ -691,16 +691,20 @@ static void free_jobs(builder *b)
     b->nkeep = b->capkeep = 0;
 }
 
-/* The digit gate of a raw-view regex (digits.c): by the digits its
- * matches need and, for the windowed gate, how long a match can be
+/* The gate of a raw-view regex (digits.h rg__gatedef): RG__GATE_USER
+ * when its detector reads only the user message; else by the bytes its
+ * matches need and, for a windowed gate, how long a match can be
  * (hs_expression_info; a prefilter pattern's width is an approximation's,
- * so it does not count). */
-static int regex_gate(const char *expr, unsigned flags)
+ * so it does not count, though its byte counts do: PCRE2 confirms every
+ * flag, and the text cannot match without those bytes). */
+static int regex_gate(const char *expr, unsigned flags, uint8_t scope)
 {
-    unsigned md = rg__min_digits(expr), width = UINT_MAX;
+    if (scope == RG__SCOPE_USER)
+        return RG__GATE_USER;
+    unsigned width = UINT_MAX;
     hs_expr_info_t *info = NULL;
     hs_compile_error_t *err = NULL;
-    if (md >= rg__gates[RG__NGATES - 1] && !(flags & HS_FLAG_PREFILTER)) {
+    if (!(flags & HS_FLAG_PREFILTER)) {
         if (hs_expression_info(expr, flags & ~HS_FLAG_SINGLEMATCH, &info, &err) == HS_SUCCESS) {
             width = info->max_width;
             free(info);
@@ -708,20 +712,19 @@ static int regex_gate(const char *expr, unsigned flags)
             hs_free_compile_error(err);
         }
     }
-    return rg__gate_of(md, width);
+    return rg__gate_of(expr, (flags & HS_FLAG_CASELESS) != 0, width);
 }
 
-/* The gate of expression i of view v (digits.c), or -1: a raw-view regex
- * by the digits its matches need; a context or allow-list word by the
- * gate of its detector's regex (detgate), since it only pairs with that
- * detector's hits. */
-static int expr_gate(builder *b, int v, size_t i, const int *detgate)
+/* The gate of expression i of view v (digits.h), or -1: raw-view regexes
+ * only. The other views' databases are not split: their regexes are few
+ * and their words many (a gated copy of the normalized database cost as
+ * much as it saved), and the compacted view is scanned only on
+ * obfuscation windows. */
+static int expr_gate(builder *b, int v, size_t i)
 {
     const rg__pat *p = &b->s->pats[b->ids[v][i]];
-    if (p->type == RG__PAT_REGEX)
-        return v == RG__VIEW_RAW ? regex_gate(b->expr[v][i], b->flags[v][i]) : -1;
-    if (p->type == RG__PAT_CONTEXT || p->type == RG__PAT_ALLOW)
-        return detgate[p->det];
+    if (p->type == RG__PAT_REGEX && v == RG__VIEW_RAW)
+        return regex_gate(b->expr[v][i], b->flags[v][i], b->s->dets[p->det].scope);
     return -1;
 }
 
@@ -769,25 +772,26 @@ void rg__snapshot_pviews(rg__snapshot *s)
                 s->dets[s->pats[s->hx[v].ids[i]].det].pviews |= (uint8_t)(1u << v);
 }
 
-/* One view split by digits, and its allow and context words apart.
- * Allow and context words of the raw and normalized views go to pdb[v]
- * (snapshot.h): measured over the normalized database alone
- * (hs_scan, CPU ns per line), its ~600 always-present entries took a short
- * reply from ~200 to ~360 ns and the ~1,200 gated context words of the
+/* One view split by gates (digits.h rg__gatedef), and its allow and
+ * context words apart. Allow and context words of the raw and normalized
+ * views go to pdb[v] (snapshot.h): measured over the normalized database
+ * alone (hs_scan, CPU ns per line), its ~600 always-present entries took a
+ * short reply from ~200 to ~360 ns and the ~1,200 context words of the
  * digit detectors ("number", "call", "at") another ~130 ns on replies with
  * digits, 250 matches and 5.8 us more per 1.6 KB reply; on their own they
- * are scanned only when a hit needs them. The raw view (regexes by the
- * digits their matches need) is split *additively*: db[v] holds the
+ * are scanned only when a hit needs them. The raw view's regexes are split
+ * *additively* by the bytes their matches need: db[v] holds the
  * expressions of no gate and gdb[v][t] only those of gate t, and a check
- * scans db[v] plus every gdb[v][t] its reply's digits reach. Other views
- * would be split *cumulatively* (gdb[v][0] holding db[v]'s expressions and
- * the gated ones, replacing db[v] when reached; the compacted view's allow
- * words of a gated detector are the only such expressions left). Measured
- * (callgrind): three small raw databases scan a long reply faster than one
- * holding them all (207k vs 224k instructions per 1.6 KB check). Same
- * expressions, flags and ids everywhere, so each pattern matches exactly
- * as in one database. */
-static int build_split(builder *b, int v, const int *detgate)
+ * scans db[v] plus every gdb[v][t] its text reaches. A regex of a weak
+ * gate (one most long replies reach: a digit, a colon pair, capitals)
+ * that has trigger literals goes by them instead. Measured: three small
+ * raw databases scan a long reply faster than one holding them all (207k
+ * vs 224k instructions per 1.6 KB check), and the nine raw regexes that
+ * had neither a gate nor literals cost the always-scanned database ~180
+ * ns per short reply and ~3.4 us per 1.6 KB one (docs/PERFORMANCE.md
+ * "Sixth step"). Same expressions, flags and ids everywhere, so each
+ * pattern matches exactly as in one database. */
+static int build_split(builder *b, int v)
 {
     rg__snapshot *s = b->s;
     size_t n = b->n[v];
@@ -813,25 +817,37 @@ static int build_split(builder *b, int v, const int *detgate)
             npair++;
             continue;
         }
-        int g = expr_gate(b, v, i, detgate);
-        if (v != RG__VIEW_RAW && g > 0)
-            g = 0;
+        int g = expr_gate(b, v, i);
         gate[i] = g;
         cnt[g + 1]++;
     }
-    /* Trigger literals (literals.c) of the regexes not gated by digits:
-     * each such regex is compiled as its literals, which flag it for
-     * PCRE2 like a match of the regex would. */
+    /* Trigger literals (literals.c) of the regexes not gated, or gated by
+     * a gate many replies reach (digits.h `weak`): each such regex is
+     * compiled as its literals, which flag it for PCRE2 like a match of
+     * the regex would. */
     for (size_t i = 0; i < n && rc == RG_OK; i++) {
         const rg__pat *p = &s->pats[b->ids[v][i]];
-        if (p->type != RG__PAT_REGEX || gate[i] >= 0)
+        if (p->type != RG__PAT_REGEX || (gate[i] >= 0 && !rg__gatedefs[gate[i]].weak))
             continue;
         int t = rg__trigger_literals(b->a, b->expr[v][i], RG__TRIGGER_MINLEN,
                                      RG__TRIGGER_MAXN, &trig[i]);
-        if (t < 0)
+        if (t == 0)
+            /* No set of 4-byte literals: 3-byte ones ("aws", "sk-", "pwd")
+             * still beat running the regex's automaton on every reply
+             * (literals.h). */
+            t = rg__trigger_literals(b->a, b->expr[v][i], RG__TRIGGER_MINLEN_LAST,
+                                     RG__TRIGGER_MAXN, &trig[i]);
+        if (t < 0) {
             rc = RG_E_NOMEM;
-        else if (t > 0)
+        } else if (t > 0) {
             ntrig += trig[i].n;
+            if (gate[i] >= 0) {
+                /* The literals instead of the weak gate's database. */
+                cnt[gate[i] + 1]--;
+                cnt[0]++;
+                gate[i] = -1;
+            }
+        }
         /* Its maximum match width bounds where a match can start before
          * a trigger (check.c extract_spans); unknown or unbounded: none.
          * Not for a prefilter pattern, whose width is an approximation's. */
@@ -885,8 +901,7 @@ static int build_split(builder *b, int v, const int *detgate)
         size_t m = 0;
         uint32_t maxw = 0;
         for (size_t i = 0, k = 0; i < n; k += trig[i].n, i++)
-            if (gate[i] != RG__GATE_PAIRING &&
-                (v == RG__VIEW_RAW ? gate[i] == level : gate[i] <= level)) {
+            if (gate[i] != RG__GATE_PAIRING && gate[i] == level) {
                 if (trig[i].n) {
                     /* Each literal has a pattern of its own (RG__PAT_TRIGGER,
                      * the regex's detector): whichever fires, the callback
@@ -906,14 +921,14 @@ static int build_split(builder *b, int v, const int *detgate)
                 e[m] = b->expr[v][i];
                 f[m] = b->flags[v][i];
                 id[m] = b->ids[v][i];
-                if (level >= 0 && v == RG__VIEW_RAW && maxw != UINT32_MAX) {
+                if (level >= 0 && level != RG__GATE_USER && maxw != UINT32_MAX) {
                     uint32_t w = region_width(s, e[m], f[m], id[m]);
                     maxw = w > maxw ? w : maxw;
                 }
                 m++;
             }
-        if (level >= 0 && v == RG__VIEW_RAW)
-            s->gmaxw[level] = m ? maxw : UINT32_MAX;
+        if (level >= 0)
+            s->gmaxw[level] = m && level != RG__GATE_USER ? maxw : UINT32_MAX;
         if (!m)
             continue;
         rc = queue_db(b, e, f, id, m, level < 0 ? &s->db[v] : &s->gdb[v][level]);
@@ -965,28 +980,17 @@ done:
 static int build_databases(builder *b)
 {
     rg__snapshot *s = b->s;
-    /* Detectors whose one Hyperscan pattern is a digit-gated raw regex
-     * (not PCRE2-only: those can hit on any check). */
-    int *detgate = rg__calloc(b->a, s->ndets ? s->ndets : 1, sizeof *detgate);
-    if (!detgate)
-        return RG_E_NOMEM;
-    for (size_t d = 0; d < s->ndets; d++)
-        detgate[d] = -1;
-    for (size_t i = 0; i < b->n[RG__VIEW_RAW]; i++) {
-        const rg__pat *p = &s->pats[b->ids[RG__VIEW_RAW][i]];
-        if (p->type == RG__PAT_REGEX && !s->dets[p->det].pcre_only)
-            detgate[p->det] = regex_gate(b->expr[RG__VIEW_RAW][i], b->flags[RG__VIEW_RAW][i]);
-    }
     for (int g = 0; g < RG__NGATES; g++) {
-        s->gate[g] = rg__gates[g];
-        s->gwin[g] = rg__gate_window[g];
+        s->gate[g] = rg__gatedefs[g].need;
+        s->gwin[g] = rg__gatedefs[g].window;
+        s->glo[g] = rg__gatedefs[g].lo;
+        s->ghi[g] = rg__gatedefs[g].hi;
         s->gmaxw[g] = UINT32_MAX;
     }
     int rc = RG_OK;
     for (int v = 0; v < RG__VIEW_COUNT && rc == RG_OK; v++)
         if (b->n[v])
-            rc = build_split(b, v, detgate);
-    rg__free(b->a, detgate);
+            rc = build_split(b, v);
     if (rc == RG_OK)
         rc = run_jobs(b);
     free_jobs(b);

@@ -86,9 +86,10 @@ int rg__conv_scan_user(rg_scratch *sc, const rg__snapshot *s,
     }
     sc->scan_user = 1;
     int rc = RG_OK;
-    /* The user message's own digits open the digit-gated databases, as
-     * the reply's do in rg_check (a card number the customer typed). */
-    unsigned reach = rg__gates_reached(s, vtext[RG__VIEW_RAW], vlen[RG__VIEW_RAW]);
+    /* The user message's own bytes open the gated databases, as the
+     * reply's do in rg_check (a card number the customer typed), and so
+     * does being the user message (RG__GATE_USER: its own regexes). */
+    unsigned reach = rg__gates_reached(s, vtext[RG__VIEW_RAW], vlen[RG__VIEW_RAW], 1);
     for (int v = 0; v < RG__VIEW_COUNT && !sc->timed_out; v++) {
         if (vlen[v] == 0)
             continue;

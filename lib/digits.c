@@ -1,8 +1,11 @@
-/* digits.c — how many ASCII digits any match of a Hyperscan expression
- * must contain, so that the raw-view patterns that need digits (card,
- * phone, SSN, IBAN, national ids, IP addresses...) can live in their
- * own database, scanned only when the reply has enough digits
- * (check.c; docs/PERFORMANCE.md "Digit-gated database").
+/* digits.c — how many bytes of an ASCII range (digits; digits and
+ * capitals; colons) any match of a Hyperscan expression must contain, so
+ * that the raw-view patterns that need them (card, phone, SSN, IBAN,
+ * national ids, IP addresses, doses...) can live in databases of their
+ * own, scanned only when the text has enough of them (the gates,
+ * digits.h; check.c; docs/PERFORMANCE.md "Digit-gated database", "Sixth
+ * step"); and the text side: which gates a text reaches, and the regions
+ * of a long text where a gated match can be.
  *
  * Most replies have no or few digits, and those ~30 regexes were ~60% of
  * Hyperscan's cost on a short reply (callgrind), scanned for nothing.
@@ -11,29 +14,53 @@
  * recursive-descent reader of the PCRE syntax the policies use:
  * concatenation adds, alternation takes the minimum, a quantifier
  * multiplies by its minimum repeat, lookarounds and anchors count 0, a
- * digit literal, `\d`, `[0-9]`-like classes (every member a digit) and
- * `[[:digit:]]` count 1, anything else 0. Whatever the reader does not
- * know for certain (verbs, `\Q`, `(?x)`, odd escapes, a `{` that is not
- * a plain quantifier...) makes the whole pattern count 0: it then stays
- * in the always-scanned database, which is always correct. A lower bound
- * is all that is needed: with fewer digits in the text than the bound,
- * neither Hyperscan nor PCRE2 (which extracts the spans of a regex
- * Hyperscan flagged) can match, so skipping the scan changes nothing.
+ * literal, escape or class every byte of which is in the range counts 1
+ * (`\d` and `[[:digit:]]` when the range holds the digits; under a
+ * caseless pattern a letter only when both its cases are in the range),
+ * anything else 0. Whatever the reader does not know for certain (verbs,
+ * `\Q`, `(?x)`, odd escapes, a `{` that is not a plain quantifier...)
+ * makes the whole pattern count 0: it then stays in the always-scanned
+ * database, which is always correct. A lower bound is all that is needed:
+ * with fewer such bytes in the text than the bound, neither Hyperscan nor
+ * PCRE2 (which extracts the spans of a regex Hyperscan flagged) can match,
+ * so skipping the scan changes nothing.
  *
- * Digits are ASCII only: no pattern is compiled with HS_FLAG_UCP or
+ * The ranges are ASCII only: no pattern is compiled with HS_FLAG_UCP or
  * PCRE2_UCP, so `\d` and `[[:digit:]]` are [0-9] in both engines, and
- * case folding never maps anything to a digit. */
+ * case folding never maps anything to a digit or a colon. */
 #include "digits.h"
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* the x86-64 baseline */
+#endif
 
 #define CAP 100000u /* sums saturate here; no real pattern comes close */
 
 typedef struct rd {
     const char *p;
     int bad;
+    int lo, hi;   /* the ASCII range counted (digits: '0'..'9') */
+    int caseless; /* letters match both cases: one counts only if both do */
 } rd;
+
+/* Does byte c count: in the range, and so is its other case when the
+ * pattern folds case (a caseless 'A' also matches 'a'). */
+static int counts(const rd *r, int c)
+{
+    if (c < r->lo || c > r->hi)
+        return 0;
+    if (r->caseless && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')))
+        return (c ^ 0x20) >= r->lo && (c ^ 0x20) <= r->hi;
+    return 1;
+}
+
+/* Does \d (every ASCII digit) count. */
+static int digits_count(const rd *r)
+{
+    return r->lo <= '0' && r->hi >= '9';
+}
 
 static unsigned sat_add(unsigned a, unsigned b)
 {
@@ -103,8 +130,8 @@ static void escape(rd *r, int in_class, int *code, int *digit)
     *code = c; /* an escaped punctuation byte or a UTF-8 byte */
 }
 
-/* A character class after its '['. Returns 1 if every member is an ASCII
- * digit, 0 otherwise. */
+/* A character class after its '['. Returns 1 if every member counts (is
+ * in the range: an ASCII digit for rg__min_digits), 0 otherwise. */
 static unsigned char_class(rd *r)
 {
     int neg = 0, all_digits = 1, n = 0;
@@ -129,7 +156,7 @@ static unsigned char_class(rd *r)
                 r->bad = 1;
                 return 0;
             }
-            if (!(e - (r->p + 2) == 5 && !strncmp(r->p + 2, "digit", 5)))
+            if (!(e - (r->p + 2) == 5 && !strncmp(r->p + 2, "digit", 5) && digits_count(r)))
                 all_digits = 0;
             r->p = e + 2;
             continue;
@@ -143,8 +170,11 @@ static unsigned char_class(rd *r)
         } else {
             lo = c;
         }
-        if (digit)
+        if (digit) {
+            if (!digits_count(r))
+                all_digits = 0;
             continue;
+        }
         if (lo < 0) {
             all_digits = 0; /* \w, \s...: more than digits */
             continue;
@@ -163,8 +193,11 @@ static unsigned char_class(rd *r)
                 hi = c2;
             }
         }
-        if (!(is_digit(lo) && is_digit(hi) && lo <= hi))
+        if (lo > hi)
             all_digits = 0;
+        for (int x = lo; x <= hi && all_digits; x++)
+            if (!counts(r, x))
+                all_digits = 0;
     }
     return !neg && all_digits;
 }
@@ -290,11 +323,11 @@ static unsigned sequence(rd *r, int depth)
         } else if (c == '\\') {
             int code, digit;
             escape(r, 0, &code, &digit);
-            v = digit || is_digit(code);
+            v = digit ? (unsigned)digits_count(r) : code >= 0 && counts(r, code);
         } else if (c == '*' || c == '+' || c == '?' || c == '{') {
             r->bad = 1; /* a quantifier with nothing before it */
         } else {
-            v = is_digit(c); /* '.', '^', '$', letters, UTF-8 bytes: 0 */
+            v = counts(r, c); /* '.', '^', '$', UTF-8 bytes: 0 */
         }
         if (r->bad)
             return 0;
@@ -321,27 +354,64 @@ static unsigned alternation(rd *r, int depth)
     return r->bad ? 0 : best;
 }
 
-unsigned rg__min_digits(const char *expr)
+/* Does the pattern set the caseless option anywhere: (?i) or (?i:...)
+ * with any other option letters. Then every letter counts as caseless
+ * (never more than the truth: counting fewer is always safe). */
+static int sets_caseless(const char *expr)
+{
+    for (const char *q = strstr(expr, "(?"); q; q = strstr(q + 2, "(?")) {
+        const char *o = q + 2;
+        while (*o && strchr("imsU-", *o)) {
+            if (*o == 'i')
+                return 1;
+            o++;
+        }
+    }
+    return 0;
+}
+
+unsigned rg__min_range(const char *expr, int lo, int hi, int caseless)
 {
     if (!expr)
         return 0;
-    rd r = {expr, 0};
+    rd r = {expr, 0, lo, hi, caseless || sets_caseless(expr)};
     unsigned v = alternation(&r, 0);
     if (r.bad || *r.p != '\0')
         return 0; /* an unmatched ')' or anything unread: not sure */
     return v;
 }
 
-const unsigned rg__gates[RG__NGATES] = {4, 9, 9};
-const unsigned rg__gate_window[RG__NGATES] = {0, 0, 48};
-
-int rg__gate_of(unsigned md, unsigned maxwidth)
+unsigned rg__min_digits(const char *expr)
 {
-    int g = -1;
-    for (int i = 0; i < RG__NGATES; i++)
-        if (rg__gates[i] <= md && (!rg__gate_window[i] || maxwidth <= rg__gate_window[i]))
-            g = i;
-    return g;
+    return rg__min_range(expr, '0', '9', 0);
+}
+
+/* In order of preference: a pattern goes to the first gate it passes,
+ * so the rarer conditions come first (shares of SGD short / long
+ * replies that reach each: docs/PERFORMANCE.md "Gates"). */
+const rg__gatedef rg__gatedefs[RG__NGATES] = {
+    {'0', '9', 9, 48, 0},  /* cards, phones, SSNs, national ids */
+    {'0', '9', 9, 0, 0},   /* the same, matches longer than 48 bytes */
+    {'0', 'Z', 12, 48, 1}, /* IBAN, codice fiscale, CURP */
+    {':', ':', 2, 48, 1},  /* IPv6 */
+    {'0', '9', 4, 0, 0},   /* IPv4, dates, bank accounts */
+    {'0', '9', 1, 0, 1},   /* anything with a digit (doses) */
+    {0, 0, 0, 0, 0},       /* RG__GATE_USER: the user message only */
+};
+
+int rg__gate_of(const char *expr, int caseless, unsigned maxwidth)
+{
+    unsigned have[RG__NGATES];
+    for (int i = 0; i < RG__GATE_USER; i++) {
+        const rg__gatedef *g = &rg__gatedefs[i];
+        /* One reading per range: the table repeats them. */
+        have[i] = i > 0 && g->lo == rg__gatedefs[i - 1].lo && g->hi == rg__gatedefs[i - 1].hi
+                      ? have[i - 1]
+                      : rg__min_range(expr, g->lo, g->hi, caseless);
+        if (have[i] >= g->need && (!g->window || maxwidth <= g->window))
+            return i;
+    }
+    return -1;
 }
 
 /* Move i back to the start of the code point it is in (UTF-8). */
@@ -360,20 +430,80 @@ static size_t cp_ceil(const char *s, size_t n, size_t i)
     return i;
 }
 
+/* Set bits (SWAR: the x86-64 baseline has no popcnt instruction, and the
+ * builtin is then a library call). */
+static inline unsigned popcount64(uint64_t x)
+{
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+    return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* The bytes of [lo, hi] among t[base .. base+64), one bit per byte
+ * (bytes past n: none): sixteen bytes a step with SSE2 (unsigned range
+ * test by min/max; the tail through a zeroed block whose padding bits are
+ * cut), a byte loop elsewhere. */
+static inline uint64_t bits64(const char *t, size_t base, size_t n, unsigned char lo,
+                              unsigned char hi)
+{
+    uint64_t m = 0;
+#if defined(__SSE2__)
+    const __m128i vlo = _mm_set1_epi8((char)lo), vhi = _mm_set1_epi8((char)hi);
+    for (size_t i = 0; i < 64 && base + i < n; i += 16) {
+        __m128i v;
+        size_t left = n - (base + i);
+        unsigned keep = 0xFFFF;
+        if (left >= 16) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(t + base + i));
+        } else {
+            char tail[16] = {0};
+            memcpy(tail, t + base + i, left);
+            v = _mm_loadu_si128((const __m128i *)(const void *)tail);
+            keep = (1u << left) - 1;
+        }
+        __m128i in = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, vlo), v),
+                                   _mm_cmpeq_epi8(_mm_min_epu8(v, vhi), v));
+        m |= (uint64_t)((unsigned)_mm_movemask_epi8(in) & keep) << i;
+    }
+#else
+    for (size_t i = 0; i < 64 && base + i < n; i++)
+        m |= (uint64_t)((unsigned char)(t[base + i] - lo) <= (unsigned char)(hi - lo)) << i;
+#endif
+    return m;
+}
+
 size_t rg__digit_regions(const char *s, size_t n, unsigned need, unsigned width,
                          rg__region *out)
+{
+    return rg__range_regions(s, n, '0', '9', need, width, out);
+}
+
+size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned char hi,
+                         unsigned need, unsigned width, rg__region *out)
 {
     size_t pos[16];
     size_t k = 0, nr = 0, covered = 0;
     if (need == 0 || need > 16 || width == 0 || width == UINT_MAX)
         return SIZE_MAX;
-    /* Digits found eight bytes at a time (rg__digit_mask8): the byte
-     * loop took ~15 instructions per byte of a long reply, more than the
-     * scans it saved. */
-    for (size_t base = 0; base < n; base += 8) {
-        uint64_t m = rg__digit_mask8(s, base, n);
+    /* The range's bytes found sixteen at a time (a byte loop took ~15
+     * instructions per byte of a long reply, more than the scans it
+     * saved), 64 to a block. A window of at most 64 bytes touches at most
+     * two neighbouring blocks: a block that has fewer than `need` such
+     * bytes together with either neighbour holds none of a window's, and
+     * its bytes are not walked (capitals on a long reply: most blocks). */
+    uint64_t cur = n ? bits64(s, 0, n, lo, hi) : 0;
+    size_t pc_prev = 0;
+    for (size_t base = 0; base < n; base += 64) {
+        uint64_t nxt = base + 64 < n ? bits64(s, base + 64, n, lo, hi) : 0;
+        size_t pc = popcount64(cur), pn = popcount64(nxt);
+        uint64_t m = cur;
+        if (width <= 64 && pc_prev + pc < need && pc + pn < need)
+            m = 0;
+        pc_prev = pc;
+        cur = nxt;
         while (m) {
-            size_t i = base + rg__digit_mask_first(m);
+            size_t i = base + (size_t)__builtin_ctzll(m);
             m &= m - 1;
             pos[k & 15] = i;
             k++;
@@ -385,23 +515,27 @@ size_t rg__digit_regions(const char *s, size_t n, unsigned need, unsigned width,
             /* [i + 1 - width, first + width), one more byte each side for
              * the code point before and after a match, then code point
              * bounds. */
-            size_t lo = i >= width ? i - width : 0;
-            size_t hi = first + width + 1 < n ? first + width + 1 : n;
-            lo = cp_floor(s, lo);
-            hi = cp_ceil(s, n, hi);
-            if (nr > 0 && lo <= out[nr - 1].end) {
-                if (hi > out[nr - 1].end) {
-                    covered += hi - out[nr - 1].end;
-                    out[nr - 1].end = hi;
+            size_t rlo = i >= width ? i - width : 0;
+            size_t rhi = first + width + 1 < n ? first + width + 1 : n;
+            rlo = cp_floor(s, rlo);
+            rhi = cp_ceil(s, n, rhi);
+            if (nr > 0 && rlo <= out[nr - 1].end) {
+                if (rhi > out[nr - 1].end) {
+                    covered += rhi - out[nr - 1].end;
+                    out[nr - 1].end = rhi;
+                    if (covered * 4 > n * 3)
+                        return SIZE_MAX;
                 }
                 continue;
             }
             if (nr == RG__MAX_REGIONS)
                 return SIZE_MAX;
-            out[nr].start = lo;
-            out[nr].end = hi;
-            covered += hi - lo;
+            out[nr].start = rlo;
+            out[nr].end = rhi;
+            covered += rhi - rlo;
             nr++;
+            if (covered * 4 > n * 3)
+                return SIZE_MAX; /* already not worth it: stop walking */
         }
     }
     /* Each scan has a fixed cost: regions that leave little of the text
@@ -409,4 +543,110 @@ size_t rg__digit_regions(const char *s, size_t n, unsigned need, unsigned width,
     if (covered * 4 > n * 3)
         return SIZE_MAX;
     return nr;
+}
+
+
+/* The table's three ranges (rg__gatedefs: digits, '0'..'Z', ':') among
+ * t[base .. base+64), one bit per byte (bytes past n: none): sixteen
+ * bytes a step with SSE2, one load for all three, the tail through a
+ * zeroed block whose padding bits are cut; a byte loop elsewhere. Fixed
+ * ranges rather than the table's own: a loop over ranges and gates was
+ * ~900 instructions per short reply (callgrind), this ~250. */
+enum { R_DIG, R_UD, R_COL, NRANGES };
+
+static inline void range_bits64(const char *t, size_t base, size_t n, uint64_t m[NRANGES])
+{
+    m[R_DIG] = m[R_UD] = m[R_COL] = 0;
+#if defined(__SSE2__)
+    const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8('9'), zed = _mm_set1_epi8('Z'),
+                  colon = _mm_set1_epi8(':');
+    for (size_t i = 0; i < 64 && base + i < n; i += 16) {
+        __m128i v;
+        size_t left = n - (base + i);
+        unsigned keep = 0xFFFF;
+        if (left >= 16) {
+            v = _mm_loadu_si128((const __m128i *)(const void *)(t + base + i));
+        } else {
+            char tail[16] = {0};
+            memcpy(tail, t + base + i, left);
+            v = _mm_loadu_si128((const __m128i *)(const void *)tail);
+            keep = (1u << left) - 1;
+        }
+        __m128i ge0 = _mm_cmpeq_epi8(_mm_max_epu8(v, zero), v);
+        __m128i le9 = _mm_cmpeq_epi8(_mm_min_epu8(v, nine), v);
+        __m128i leZ = _mm_cmpeq_epi8(_mm_min_epu8(v, zed), v);
+        m[R_DIG] |= (uint64_t)((unsigned)_mm_movemask_epi8(_mm_and_si128(ge0, le9)) & keep) << i;
+        m[R_UD] |= (uint64_t)((unsigned)_mm_movemask_epi8(_mm_and_si128(ge0, leZ)) & keep) << i;
+        m[R_COL] |= (uint64_t)((unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, colon)) & keep) << i;
+    }
+#else
+    for (size_t i = 0; i < 64 && base + i < n; i++) {
+        unsigned char c = (unsigned char)t[base + i];
+        m[R_DIG] |= (uint64_t)(c >= '0' && c <= '9') << i;
+        m[R_UD] |= (uint64_t)(c >= '0' && c <= 'Z') << i;
+        m[R_COL] |= (uint64_t)(c == ':') << i;
+    }
+#endif
+}
+
+static int range_of(const rg__gatedef *g)
+{
+    if (g->lo == '0' && g->hi == '9')
+        return R_DIG;
+    if (g->lo == '0' && g->hi == 'Z')
+        return R_UD;
+    if (g->lo == ':' && g->hi == ':')
+        return R_COL;
+    return -1;
+}
+
+unsigned rg__gates_walk(const char *t, size_t n, const rg__gatedef *g, size_t ng, unsigned want)
+{
+    /* One pass over the text for every gate asked for: the ranges' bits
+     * 64 bytes at a time, a count per count-only gate, the positions of
+     * the last `need` bytes per windowed gate. Stops once every gate asked
+     * for is settled. */
+    int rng[RG__NGATES];
+    size_t cnt[RG__NGATES] = {0};
+    size_t pos[RG__NGATES][16];
+    unsigned reach = 0;
+    if (ng < RG__NGATES)
+        want &= (1u << ng) - 1;
+    want &= (1u << RG__NGATES) - 1;
+    for (size_t k = 0; k < ng && k < RG__NGATES; k++) {
+        if (!(want >> k & 1u))
+            continue;
+        rng[k] = range_of(&g[k]);
+        if (g[k].need == 0 || g[k].need > 16 || rng[k] < 0) {
+            reach |= 1u << k; /* nothing to count, or not known: never skip */
+            want &= ~(1u << k);
+        }
+    }
+    for (size_t base = 0; base < n && want; base += 64) {
+        uint64_t m[NRANGES];
+        range_bits64(t, base, n, m);
+        for (unsigned w = want; w; w &= w - 1) {
+            unsigned k = (unsigned)__builtin_ctz(w);
+            uint64_t b = m[rng[k]];
+            if (!g[k].window) {
+                cnt[k] += popcount64(b);
+                if (cnt[k] >= g[k].need) {
+                    reach |= 1u << k;
+                    want &= ~(1u << k);
+                }
+                continue;
+            }
+            for (; b; b &= b - 1) {
+                size_t i = base + (size_t)__builtin_ctzll(b);
+                size_t c = cnt[k]++;
+                pos[k][c & 15] = i;
+                if (c + 1 >= g[k].need && i - pos[k][(c + 1 - g[k].need) & 15] < g[k].window) {
+                    reach |= 1u << k;
+                    want &= ~(1u << k);
+                    break;
+                }
+            }
+        }
+    }
+    return reach;
 }

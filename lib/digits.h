@@ -22,35 +22,52 @@ static inline int rg__hexval(int c)
  * expression `expr` (no UCP); 0 when the pattern needs none or when the
  * reader is not sure. */
 unsigned rg__min_digits(const char *expr);
+/* The same for the bytes of the ASCII range [lo, hi]: a literal, an
+ * escape or a class counts when every byte it can match is in the range.
+ * `caseless` (or a (?i) in the pattern): a letter counts only if both its
+ * cases are in the range. */
+unsigned rg__min_range(const char *expr, int lo, int hi, int caseless);
 
-/* The gates of the raw view's digit-gated databases, ascending: an
- * expression that needs md digits goes to the database of the largest
- * gate <= md (none: the always-scanned database). Chosen from the SGD
- * replies (52% have a digit, 26% four or more, 7% nine or more) and the
- * shipped patterns (IP addresses, dates need 4; SSNs, phones, cards,
- * national ids 9 or more): docs/PERFORMANCE.md. */
-#define RG__NGATES 3
-extern const unsigned rg__gates[RG__NGATES];
-/* Per gate, the window its digits must fit in (0: anywhere in the text).
- * The last gate (9 digits within 48 bytes) takes the expressions that
- * need 9 digits and can match no more than 48 bytes — every shipped one:
- * cards (28), phones, SSNs (a labelled SSN: 42), national ids — so the
- * 9-digit gate without a window holds nothing and costs no scan. A reply
- * whose digits are scattered (a street number, a zip code and a time)
- * skips them: 41% of the SGD replies with 9 digits have no 9 within 48
- * bytes (50% within 32, which would leave the labelled SSN behind). */
-extern const unsigned rg__gate_window[RG__NGATES];
-/* The gate index for an expression needing md digits whose matches are at
- * most maxwidth bytes long (UINT_MAX: unbounded or unknown), or -1. */
-int rg__gate_of(unsigned md, unsigned maxwidth);
+/* The gates of the raw view's gated databases (compile.c build_split,
+ * check.c rg__gates_reached). A gate is a condition every match of its
+ * expressions meets: `need` bytes of the ASCII range [lo, hi] within
+ * `window` bytes (0: anywhere in the text). A reply that does not meet it
+ * skips the gate's database: none of its expressions can match there.
+ * The ranges are what the shipped patterns need and prose rarely has:
+ * digits (cards, phones, SSNs, national ids, dates, doses), digits and
+ * capitals together (IBAN, codice fiscale: '0'..'Z' also holds ':;<=>?@',
+ * which only makes the count larger), colons (IPv6). An expression goes to
+ * the first gate of the table it passes (rg__gate_of), so the rarer come
+ * first. The last gate, RG__GATE_USER, holds the raw regexes that read only
+ * the user message (`scan: user`, conv.h): reached only when that message
+ * is scanned, never for the reply. */
+typedef struct rg__gatedef {
+    unsigned char lo, hi;
+    unsigned need, window;
+    int weak; /* many replies reach it: a regex with trigger literals
+                 (literals.h) takes them instead (compile.c build_split) */
+} rg__gatedef;
+#define RG__NGATES 7
+#define RG__GATE_USER (RG__NGATES - 1)
+extern const rg__gatedef rg__gatedefs[RG__NGATES];
+/* Which of the gates g[k] (k < ng, bit k of `want`) the text s[0..n)
+ * meets, as a bit per gate: one pass, the ranges' bytes sixteen at a time
+ * (SSE2), stopping once every gate asked for is settled. A gate whose
+ * window is 0 needs its count anywhere in the text. A gate whose range is
+ * not one of the table's (digits, '0'..'Z', ':') is always met. */
+unsigned rg__gates_walk(const char *s, size_t n, const rg__gatedef *g, size_t ng, unsigned want);
 
-/* The ASCII digits among s[base .. base+8) (bytes past n are not
- * digits) as a mask with bit 8k+7 set for a digit at base+k: the SWAR test
- * of rg__count_digits (per byte, "high bit clear and 0x30 <= b <= 0x39")
- * on little-endian machines, a byte loop elsewhere and at the tail. The
- * digit-position loops below walk its set bits, ~1-2 instructions per byte
- * where a byte loop took ~6. */
-static inline uint64_t rg__digit_mask8(const char *s, size_t base, size_t n)
+/* The gate of an expression (not RG__GATE_USER: compile.c decides that by
+ * scope) whose matches are at most maxwidth bytes long (UINT_MAX:
+ * unbounded or unknown), or -1 for none. `caseless`: compiled caseless. */
+int rg__gate_of(const char *expr, int caseless, unsigned maxwidth);
+
+/* The bytes of [lo, hi] among s[base .. base+8) (bytes past n are not)
+ * as a mask with bit 8k+7 set for such a byte at base+k: per byte, "high
+ * bit clear and lo <= b <= hi" on little-endian machines (SWAR), a byte
+ * loop elsewhere and at the tail. */
+static inline uint64_t rg__range_mask8(const char *s, size_t base, size_t n,
+                                       unsigned char lo, unsigned char hi)
 {
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     if (base + 8 <= n) {
@@ -58,14 +75,23 @@ static inline uint64_t rg__digit_mask8(const char *s, size_t base, size_t n)
         uint64_t w;
         memcpy(&w, s + base, 8);
         uint64_t t = w & ~high;
-        return (t + (0x80 - 0x30) * ones) & ~(t + (0x80 - 0x3A) * ones) & ~w & high;
+        return (t + (uint64_t)(0x80 - lo) * ones) & ~(t + (uint64_t)(0x80 - hi - 1) * ones) &
+               ~w & high;
     }
 #endif
     uint64_t m = 0;
     for (size_t b = base; b < n && b < base + 8; b++)
-        if ((unsigned char)(s[b] - '0') < 10)
+        if ((unsigned char)(s[b] - lo) <= (unsigned char)(hi - lo))
             m |= 0x80ull << (8 * (b - base));
     return m;
+}
+
+/* The ASCII digits among s[base .. base+8) (rg__range_mask8 of '0'..'9'):
+ * the digit-position loops below walk its set bits, ~1-2 instructions per
+ * byte where a byte loop took ~6. */
+static inline uint64_t rg__digit_mask8(const char *s, size_t base, size_t n)
+{
+    return rg__range_mask8(s, base, n, '0', '9');
 }
 
 /* The byte offset (from base) of the lowest digit in a mask. */
@@ -74,10 +100,11 @@ static inline size_t rg__digit_mask_first(uint64_t m)
     return (size_t)(__builtin_ctzll(m) >> 3);
 }
 
-/* 1 if some `window` consecutive bytes of s[0..n) hold `need` ASCII
- * digits (need <= 16), else 0. A match of at most `window` bytes with
- * `need` digits needs it. */
-static inline int rg__digits_within(const char *s, size_t n, unsigned need, unsigned window)
+/* 1 if some `window` consecutive bytes of s[0..n) hold `need` bytes of
+ * [lo, hi] (need <= 16), else 0. A match of at most `window` bytes with
+ * `need` such bytes needs it. */
+static inline int rg__range_within(const char *s, size_t n, unsigned char lo, unsigned char hi,
+                                   unsigned need, unsigned window)
 {
     size_t pos[16];
     size_t k = 0;
@@ -86,7 +113,7 @@ static inline int rg__digits_within(const char *s, size_t n, unsigned need, unsi
     if (need > 16)
         return 1; /* not tracked: never a reason to skip */
     for (size_t base = 0; base < n; base += 8) {
-        for (uint64_t m = rg__digit_mask8(s, base, n); m; m &= m - 1) {
+        for (uint64_t m = rg__range_mask8(s, base, n, lo, hi); m; m &= m - 1) {
             size_t i = base + rg__digit_mask_first(m);
             pos[k & 15] = i;
             k++;
@@ -95,6 +122,11 @@ static inline int rg__digits_within(const char *s, size_t n, unsigned need, unsi
         }
     }
     return 0;
+}
+
+static inline int rg__digits_within(const char *s, size_t n, unsigned need, unsigned window)
+{
+    return rg__range_within(s, n, '0', '9', need, window);
 }
 
 /* A byte range of a text, [start, end). */
@@ -120,26 +152,30 @@ typedef struct rg__region {
  * (more regions, regions covering most of s, need 0 or > 16, no width). */
 size_t rg__digit_regions(const char *s, size_t n, unsigned need, unsigned width,
                          rg__region *out);
+/* The same around the bytes of [lo, hi] (rg__digit_regions: '0'..'9'). */
+size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned char hi,
+                         unsigned need, unsigned width, rg__region *out);
 
-/* ASCII digits in s[0..n), or some number >= `enough` once it is
+/* Bytes of [lo, hi] in s[0..n), or some number >= `enough` once it is
  * reached. Eight bytes at a time (SWAR: per byte, "high bit clear and
- * 0x30 <= b <= 0x39" as a high-bit mask, summed by one multiply): about
- * 1.5 instructions per byte, where a byte loop took 4. */
-static inline size_t rg__count_digits(const char *s, size_t n, size_t enough)
+ * lo <= b <= hi" as a high-bit mask, summed by one multiply): about 1.5
+ * instructions per byte, where a byte loop took 4. */
+static inline size_t rg__count_range(const char *s, size_t n, unsigned char lo,
+                                     unsigned char hi, size_t enough)
 {
-    const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
+    const uint64_t ones = 0x0101010101010101ull;
     size_t c = 0, i = 0;
     for (; i + 8 <= n && c < enough; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        uint64_t t = w & ~high;                        /* each byte < 0x80 */
-        uint64_t ge30 = t + (0x80 - 0x30) * ones;      /* high bit: t >= 0x30 */
-        uint64_t ge3a = t + (0x80 - 0x3A) * ones;      /* high bit: t >= 0x3a */
-        uint64_t m = ge30 & ~ge3a & ~w & high;         /* and w itself ASCII */
+        uint64_t m = rg__range_mask8(s, i, n, lo, hi);
         c += (size_t)(((m >> 7) * ones) >> 56);
     }
     for (; i < n; i++)
-        c += (unsigned char)(s[i] - '0') < 10;
+        c += (unsigned char)(s[i] - lo) <= (unsigned char)(hi - lo);
     return c;
+}
+
+static inline size_t rg__count_digits(const char *s, size_t n, size_t enough)
+{
+    return rg__count_range(s, n, '0', '9', enough);
 }
 #endif

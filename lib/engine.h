@@ -159,17 +159,17 @@ void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s);
  * before offsets are mapped. Returns RG_OK or RG_E_ENGINE. */
 int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtext,
                   const size_t *vlen);
-/* check.c: which digit gates (digits.c) a text whose raw view is
- * raw[0..rawlen) reaches, as a bit per gate index. */
-unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen);
+/* check.c: which gates (digits.h rg__gatedef) a text whose raw view is
+ * raw[0..rawlen) reaches, as a bit per gate index; `user`: the text is a
+ * user message (RG__GATE_USER). */
+unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen, int user);
 
 /* check.c: scan view v of a text (sc->vtext/vlen/vmark/cur_view set by
  * the caller) with the databases the gates `reach` open: the view's
- * database (or, for views split cumulatively, the gated one that
- * replaces it), then the raw view's additional gated databases, each
- * over the regions around the text's digits where its matches can be
+ * database, then (raw view only) the gated databases, each over the
+ * regions around the bytes of its gate's range where its matches can be
  * when its matches are bounded (snapshot.h gmaxw), else whole (compile.c
- * build_split says why the raw view adds and the others replace).
+ * build_split).
  * Returns HS_SUCCESS, HS_SCAN_TERMINATED (deadline) or Hyperscan's
  * error. */
 hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned reach);

@@ -107,15 +107,16 @@ typedef struct rg__snapshot {
     rg__pat *pats;
     size_t npats;
     hs_database_t *db[RG__VIEW_COUNT];
-    /* Digit-gated databases (digits.c). gdb[v][t] holds the expressions of
-     * view v that can only matter when the reply has gate[t] ASCII digits:
-     * raw-view regexes every match of which needs that many, and the
-     * context and allow-list words (any view) of the detectors whose only
-     * pattern is such a regex (they only ever pair with that detector's
-     * hits). db[v] holds the rest; a check scans gdb[v][t] only when the
-     * reply reaches gate[t]. hx keeps the full lists (streaming compiles
-     * from them). ngdb: gates in use (0: no gated database); entries may
-     * be NULL. */
+    /* Gated databases (digits.h rg__gatedef). gdb[v][t] holds the
+     * expressions of view v that can only matter when the text meets gate
+     * t (gate[t] bytes of [glo[t], ghi[t]] within gwin[t] bytes; t ==
+     * RG__GATE_USER: the user message is being scanned): raw-view regexes
+     * every match of which meets it, and the compacted view's allow words
+     * of the detectors whose only pattern is such a regex (they only ever
+     * pair with that detector's hits). db[v] holds the rest; a check scans
+     * gdb[v][t] only when the text reaches gate t. hx keeps the full lists
+     * (streaming compiles from them). ngdb: gates in use (0: no gated
+     * database); entries may be NULL. */
     hs_database_t *gdb[RG__VIEW_COUNT][RG__NGATES];
     /* Pairing databases: the allow-list and context words of the raw and
      * normalized views, apart from the words and regexes they pair with.
@@ -127,7 +128,8 @@ typedef struct rg__snapshot {
      * it as one database). */
     hs_database_t *pdb[RG__VIEW_COUNT];
     uint32_t gate[RG__NGATES];
-    uint32_t gwin[RG__NGATES]; /* the window gate[t]'s digits must fit in; 0: any */
+    uint32_t gwin[RG__NGATES]; /* the window gate[t]'s bytes must fit in; 0: any */
+    uint8_t glo[RG__NGATES], ghi[RG__NGATES]; /* the range gate[t] counts */
     /* The longest match of raw gated database t (hs_expression_info), when
      * every expression in it is a regex whose matches are bounded and
      * unanchored: a check then scans only the regions around its digits

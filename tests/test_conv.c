@@ -87,6 +87,18 @@ static void test_user_scope(void **state)
     }
     assert_int_equal(users, 1);
     assert_int_equal(replies, 1);
+    /* A user-scoped regex (the user-message gate's database): the reply's
+     * shouting is not its business, the customer's is. */
+    assert_int_equal(run(&C, NULL, "WHY THIS BROKEN.", "ok", NULL, 0, NULL, NULL), RG_OK);
+    assert_null(hit_of(C.r, "shout"));
+    assert_int_equal(rg_result_verdict(C.r), RG_ALLOW);
+    assert_int_equal(run(&C, NULL, "Checking.", "so WHY THIS BROKEN", NULL, 0, NULL, NULL), RG_OK);
+    h = hit_of(C.r, "shout");
+    assert_non_null(h);
+    assert_int_equal(h->source, RG_SOURCE_USER);
+    assert_int_equal(h->start, 3);
+    assert_int_equal(h->end, 18);
+    assert_int_equal(rg_result_verdict(C.r), RG_HANDOFF);
     /* No user message: nothing from it. */
     assert_int_equal(run(&C, NULL, "Checking.", NULL, NULL, 0, NULL, NULL), RG_OK);
     assert_int_equal(rg_result_hit_count(C.r), 0);

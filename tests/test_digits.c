@@ -73,18 +73,61 @@ static void test_min_digits(void **state)
     assert_int_equal(rg__min_digits(""), 0);
 }
 
+/* Other ranges (digits.h rg__gatedef): capitals with digits, colons;
+ * a caseless letter counts only if both its cases are in the range. */
+static void test_min_range(void **state)
+{
+    (void)state;
+    const char *iban = "\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\\b";
+    const char *cf = "\\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z]"
+                     "[0-9LMNPQRSTUV]{3}[A-Z]\\b";
+    const char *ipv6 = "\\b[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){1,6}:[0-9A-Fa-f]{1,4}\\b";
+    assert_int_equal(rg__min_range(iban, '0', 'Z', 0), 12);
+    assert_int_equal(rg__min_range(iban, '0', 'Z', 1), 2); /* caseless: only the digits count */
+    assert_int_equal(rg__min_range(iban, '0', '9', 0), 2);
+    assert_int_equal(rg__min_range(cf, '0', 'Z', 0), 16);
+    assert_int_equal(rg__min_range(cf, 'A', 'Z', 0), 9);
+    assert_int_equal(rg__min_range(ipv6, ':', ':', 0), 2);
+    assert_int_equal(rg__min_range(ipv6, '0', 'Z', 0), 2);  /* its colons; a-f are outside */
+    assert_int_equal(rg__min_range("ABC", 'A', 'Z', 0), 3);
+    assert_int_equal(rg__min_range("(?i)ABC", 'A', 'Z', 0), 0);
+    assert_int_equal(rg__min_range("x(?i:a)BC", 'A', 'Z', 0), 0); /* any (?i): all caseless */
+    assert_int_equal(rg__min_range("ABC", 'A', 'z', 1), 3);      /* both cases in range */
+    assert_int_equal(rg__min_range("\\x41[B-D]\\d", 'A', 'Z', 0), 2);
+    assert_int_equal(rg__min_range("[[:digit:]]:", '0', ':', 0), 2);
+    assert_int_equal(rg__min_range("[[:digit:]]", 'A', 'Z', 0), 0);
+    assert_int_equal(rg__min_range("\\d", ':', ':', 0), 0);
+    assert_int_equal(rg__min_range("[A-Z\\d]{2}", '0', 'Z', 0), 2);
+    assert_int_equal(rg__min_range("[A-z]", 'A', 'Z', 0), 0);     /* '[' .. '`' too */
+}
+
 static void test_gates(void **state)
 {
     (void)state;
-    for (int i = 1; i < RG__NGATES; i++)
-        assert_true(rg__gates[i - 1] <= rg__gates[i]); /* check.c relies on it */
-    assert_int_equal(rg__gate_of(0, 10), -1);
-    assert_int_equal(rg__gate_of(rg__gates[0] - 1, 10), -1);
-    assert_int_equal(rg__gate_of(rg__gates[0], 10), 0);
-    assert_int_equal(rg__gate_of(1000, 0xffffffffu), 1);   /* long matches: no window */
-    assert_int_equal(rg__gate_of(9, rg__gate_window[2]), 2);     /* short: windowed */
-    assert_int_equal(rg__gate_of(9, rg__gate_window[2] + 1), 1);
-    assert_int_equal(rg__gate_of(8, 12), 0);
+    /* The table: ranges ASCII and ordered, need at most 16 (check.c
+     * counts that far), the user gate last. */
+    for (int i = 0; i < RG__GATE_USER; i++) {
+        assert_true(rg__gatedefs[i].lo <= rg__gatedefs[i].hi);
+        assert_true(rg__gatedefs[i].hi < 0x80);
+        assert_true(rg__gatedefs[i].need >= 1 && rg__gatedefs[i].need <= 16);
+    }
+    assert_int_equal(rg__gatedefs[RG__GATE_USER].need, 0);
+    /* No digits, capitals or colons needed: no gate. */
+    assert_int_equal(rg__gate_of("hello", 0, 5), -1);
+    assert_int_equal(rg__gate_of("\\d{3}", 0, 3), 5);          /* a digit: the last gate */
+    /* The first gate an expression passes, the rarest first. */
+    assert_int_equal(rg__gate_of("\\d{9}", 0, 9), 0);             /* 9 digits, short */
+    assert_int_equal(rg__gate_of("\\d{9}x{50}", 0, 59), 1);       /* long: no window */
+    assert_int_equal(rg__gate_of("\\d{9}x*", 0, 0xffffffffu), 1);
+    assert_int_equal(rg__gate_of("[A-Z]{6}\\d{6}", 0, 12), 2);     /* capitals and digits */
+    assert_int_equal(rg__gate_of("[A-Z]{6}\\d{6}", 1, 12), 4);     /* caseless: 6 digits */
+    assert_int_equal(rg__gate_of("[a-f]:[a-f]*:", 0, 0xffffffffu), -1); /* unbounded */
+    assert_int_equal(rg__gate_of("[a-f]:[a-f]{0,4}:", 0, 7), 3);
+    assert_int_equal(rg__gate_of("\\d{4}", 0, 4), 4);
+    assert_int_equal(rg__gate_of("take \\d+ mg", 1, 0xffffffffu), 5);
+    /* The gates of the shipped patterns that had none (docs/PERFORMANCE.md). */
+    assert_int_equal(rg__gate_of("\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\\b",
+                                 0, 44), 2);
 }
 
 /* Soundness: on random texts rich in digits and separators, no match of
@@ -98,6 +141,66 @@ static const char *const sound[] = {
     "\\d{2}(?:x|\\d)?\\d",
     "(?:a\\d|\\d\\d)(?:\\d|b\\d){2}",
 };
+
+/* Soundness for the other ranges: no match holds fewer bytes of the
+ * range than the bound, on random texts rich in them. */
+static const struct {
+    const char *re;
+    unsigned char lo, hi;
+    int caseless;
+} rsound[] = {
+    {"\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,3}\\b", '0', 'Z', 0},
+    {"\\b[A-Z]{3}[0-9LMN]{2}[A-Z]\\b", '0', 'Z', 0},
+    {"[0-9A-Fa-f]{1,4}(?::[0-9A-Fa-f]{0,4}){1,3}:[0-9A-Fa-f]{1,4}", ':', ':', 0},
+    {"(?:AB|x:)[:A]{2}", 'A', ':', 0}, /* not a range ('A' < ':' is false): never counts */
+    {"(?:AB|C:)[:A]{2}", ':', 'C', 0},
+    {"ab[AB]{2}", 'A', 'Z', 1},
+    {"(?i)ab\\d", 'A', 'Z', 0},
+};
+
+static void test_soundness_ranges(void **state)
+{
+    (void)state;
+    static const char alpha[] = "0123456789ABCDEFLMN:::abcdefx .-";
+    pcre2_match_data *md = pcre2_match_data_create(8, NULL);
+    assert_non_null(md);
+    srand(20261122);
+    size_t matches = 0, bounded = 0;
+    for (size_t p = 0; p < sizeof rsound / sizeof rsound[0]; p++) {
+        int err;
+        PCRE2_SIZE off;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)rsound[p].re, PCRE2_ZERO_TERMINATED,
+                                       PCRE2_UTF | (rsound[p].caseless ? PCRE2_CASELESS : 0),
+                                       &err, &off, NULL);
+        assert_non_null(re);
+        unsigned bound = rsound[p].lo <= rsound[p].hi
+                             ? rg__min_range(rsound[p].re, rsound[p].lo, rsound[p].hi,
+                                             rsound[p].caseless)
+                             : 0;
+        bounded += bound > 0;
+        char text[64];
+        for (int it = 0; it < 20000; it++) {
+            size_t n = 4 + (size_t)rand() % 40;
+            for (size_t i = 0; i < n; i++)
+                text[i] = alpha[(size_t)rand() % (sizeof alpha - 1)];
+            if (pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, md, NULL) < 0)
+                continue;
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+            size_t d = bound ? rg__count_range(text + ov[0], ov[1] - ov[0], rsound[p].lo,
+                                               rsound[p].hi, (size_t)-1)
+                             : 0;
+            if (d < bound)
+                fprintf(stderr, "/%s/ matched \"%.*s\" with %zu in range < %u\n", rsound[p].re,
+                        (int)(ov[1] - ov[0]), text + ov[0], d, bound);
+            assert_true(d >= bound);
+            matches++;
+        }
+        pcre2_code_free(re);
+    }
+    pcre2_match_data_free(md);
+    assert_true(matches > 1000);
+    assert_true(bounded >= 4); /* most cases have a bound to test */
+}
 
 static void test_soundness(void **state)
 {
@@ -163,6 +266,65 @@ static void test_within(void **state)
     assert_int_equal(rg__digits_within(phone, strlen(phone), 9, 32), 1);
     assert_int_equal(rg__digits_within(addr, strlen(addr), 9, 32), 0);
     assert_true(rg__count_digits(addr, strlen(addr), (size_t)-1) >= 9);
+}
+
+/* rg__gates_walk against a brute force: for every gate of the table (and
+ * an unknown range, always met), on random texts of digits, capitals,
+ * colons and letters, of every length around the 16- and 64-byte steps. */
+static int gate_ref(const char *b, size_t n, const rg__gatedef *g)
+{
+    for (size_t s = 0; s < n; s++) {
+        unsigned c = 0;
+        for (size_t i = s; i < n && (!g->window || i < s + g->window); i++)
+            c += (unsigned char)b[i] >= g->lo && (unsigned char)b[i] <= g->hi;
+        if (c >= g->need)
+            return 1;
+        if (!g->window)
+            return 0; /* the whole text from the start: the count itself */
+    }
+    return g->need == 0;
+}
+
+static void test_gates_walk(void **state)
+{
+    (void)state;
+    static const char alpha[] = "0123456789ABZ:;@abz .-";
+    rg__gatedef sets[2][RG__NGATES];
+    size_t nsets[2] = {0, 0};
+    for (int k = 0; k < RG__GATE_USER; k++)
+        sets[0][nsets[0]++] = rg__gatedefs[k];
+    sets[0][nsets[0]++] = (rg__gatedef){'a', 'z', 2, 0, 0}; /* not a table range: always met */
+    sets[1][nsets[1]++] = (rg__gatedef){'0', '9', 3, 5, 0}; /* a tight window */
+    sets[1][nsets[1]++] = (rg__gatedef){':', ':', 1, 0, 0}; /* any colon */
+    sets[1][nsets[1]++] = (rg__gatedef){'0', 'Z', 16, 16, 0};
+    sets[1][nsets[1]++] = (rg__gatedef){'a', 'z', 2, 0, 0};
+    srand(12);
+    char b[300];
+    size_t met = 0, all = 0;
+    for (int it = 0; it < 40000; it++) {
+        const rg__gatedef *g = sets[it & 1];
+        size_t ng = nsets[it & 1];
+        size_t n = (size_t)rand() % sizeof b;
+        int dense = rand() % 4;
+        for (size_t i = 0; i < n; i++)
+            b[i] = dense ? alpha[(size_t)rand() % (sizeof alpha - 1)] : (char)('a' + rand() % 26);
+        unsigned want = (unsigned)rand() & ((1u << ng) - 1);
+        unsigned got = rg__gates_walk(b, n, g, ng, want);
+        for (size_t k = 0; k < ng; k++) {
+            if (!(want >> k & 1u)) {
+                assert_int_equal(got >> k & 1u, 0); /* not asked: not set */
+                continue;
+            }
+            int ref = k == ng - 1 ? 1 : gate_ref(b, n, &g[k]);
+            if ((int)(got >> k & 1u) != ref)
+                fprintf(stderr, "gate %zu (%c-%c need %u window %u) on \"%.*s\": %u, expected %d\n",
+                        k, g[k].lo, g[k].hi, g[k].need, g[k].window, (int)n, b, got >> k & 1u, ref);
+            assert_int_equal((int)(got >> k & 1u), ref);
+            met += (size_t)ref;
+            all++;
+        }
+    }
+    assert_true(met > all / 10 && met < all - all / 10); /* both outcomes seen */
 }
 
 static void test_count(void **state)
@@ -330,10 +492,13 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_min_digits),
+        cmocka_unit_test(test_min_range),
         cmocka_unit_test(test_gates),
         cmocka_unit_test(test_soundness),
+        cmocka_unit_test(test_soundness_ranges),
         cmocka_unit_test(test_count),
         cmocka_unit_test(test_within),
+        cmocka_unit_test(test_gates_walk),
         cmocka_unit_test(test_regions),
         cmocka_unit_test(test_regions_scan),
     };
