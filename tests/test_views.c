@@ -63,6 +63,52 @@ static void test_walks_agree(void **state)
         assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
         same_windows(&v, &windows);
     }
+    /* Mostly benign texts, where the walk's shortcut (no word can open a
+     * window) is taken, with now and then a piece that opens one, at any
+     * offset around the 16- and 64-byte steps. */
+    static const char *const calm[] = {
+        "the ", "order ", "shipped ", "a ", "i ", "at ", "5 ", "10:30 ", "$45 ", "meal! ",
+        "ok!! ", "caf\xc3\xa9 ", "x", " ", ". ", "b ", "c ", "2 pm ", "|| ", "@ ",
+    };
+    static const char *const spice[] = {
+        "b4 ", "x!y ", "a b c ", "5pm ", "\xc3\xa9" "5 ", "@home ", "a$ ", "u r a ", "k|k ", "13th ",
+    };
+    size_t calm_windows = 0, calm_texts = 0;
+    for (int it = 0; it < 20000; it++) {
+        size_t n = 0, target = (size_t)rand() % 300;
+        while (n + 16 < sizeof text && n < target) {
+            const char *p = rand() % 12 ? calm[(size_t)rand() % (sizeof calm / sizeof calm[0])]
+                                        : spice[(size_t)rand() % (sizeof spice / sizeof spice[0])];
+            memcpy(text + n, p, strlen(p));
+            n += strlen(p);
+        }
+        int invalid = 0;
+        assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
+        size_t before = windows;
+        same_windows(&v, &windows);
+        calm_windows += windows > before;
+        calm_texts++;
+    }
+    /* both outcomes were seen */
+    assert_true(calm_windows > calm_texts / 10 && calm_windows < calm_texts - calm_texts / 10);
+    /* each opening piece at every offset, in calm text (a piece across a
+     * 16- or 64-byte step must still be seen) */
+    static const char *const openers[] = {"x!y", "a b c", "l0ser", "caf\xc3\xa9" "5", "k|k", "a$"};
+    for (size_t o = 0; o < sizeof openers / sizeof openers[0]; o++)
+        for (size_t at = 0; at < 150; at++) {
+            size_t len = at + strlen(openers[o]) + 20;
+            for (size_t i = 0; i < len; i++)
+                text[i] = i % 7 == 6 ? ' ' : (char)('m' + i % 5); /* "mnopqr mnopqr ..." */
+            if (at > 0)
+                text[at - 1] = ' ';
+            memcpy(text + at, openers[o], strlen(openers[o]));
+            text[at + strlen(openers[o])] = ' ';
+            int invalid = 0;
+            assert_int_equal(rg__normalize(&a, &v, text, len, &invalid), 0);
+            size_t before = windows;
+            same_windows(&v, &windows);
+            assert_true(windows > before); /* it opens one */
+        }
     /* one word across every block boundary */
     for (size_t len = 1; len < 200; len++) {
         memset(text, 'x', len);
