@@ -622,6 +622,41 @@ unsigned rg__gates_walk(const char *t, size_t n, const rg__gatedef *g, size_t ng
             want &= ~(1u << k);
         }
     }
+    /* Short texts (most replies): the ranges' bits first, then per gate
+     * the count, and the window walk only for a windowed gate whose count
+     * is reached (few: a short reply rarely has 9 digits, 12 capitals or
+     * two colons). Per block and gate as below, this was ~640 instructions
+     * per short reply (callgrind), mostly loop overhead. */
+    if (n <= 4 * 64 && want) {
+        uint64_t mb[4][NRANGES];
+        size_t nb = (n + 63) / 64, tot[NRANGES] = {0, 0, 0};
+        for (size_t b = 0; b < nb; b++) {
+            range_bits64(t, b * 64, n, mb[b]);
+            for (int r = 0; r < NRANGES; r++)
+                tot[r] += mb[b][r] ? popcount64(mb[b][r]) : 0;
+        }
+        for (unsigned w = want; w; w &= w - 1) {
+            unsigned k = (unsigned)__builtin_ctz(w);
+            if (tot[rng[k]] < g[k].need)
+                continue;
+            if (!g[k].window) {
+                reach |= 1u << k;
+                continue;
+            }
+            size_t c = 0;
+            for (size_t b = 0; b < nb && !(reach >> k & 1u); b++)
+                for (uint64_t bits = mb[b][rng[k]]; bits; bits &= bits - 1) {
+                    size_t i = b * 64 + (size_t)__builtin_ctzll(bits);
+                    pos[k][c & 15] = i;
+                    c++;
+                    if (c >= g[k].need && i - pos[k][(c - g[k].need) & 15] < g[k].window) {
+                        reach |= 1u << k;
+                        break;
+                    }
+                }
+        }
+        return reach;
+    }
     for (size_t base = 0; base < n && want; base += 64) {
         uint64_t m[NRANGES];
         range_bits64(t, base, n, m);
