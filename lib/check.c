@@ -1075,7 +1075,11 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
         return db ? hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc) : HS_SUCCESS;
     if (db)
         err = hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc);
-    for (size_t g = 0; reach >> g && err == HS_SUCCESS; g++) {
+    /* Broadest gate first (the table goes rarest first): on a text that
+     * floods every gate (8 KB of digits) the commonest matches then reach
+     * the hit cap before the rarer regexes' PCRE2 runs (check order =
+     * flag order), as when the broad digit gate was the first. */
+    for (size_t g = s->ngdb; g-- > 0 && err == HS_SUCCESS;) {
         if (!((reach >> g) & 1u) || !s->gdb[v][g])
             continue;
         /* Its matches hold gate[g] bytes of its range within gmaxw[g]
