@@ -211,13 +211,22 @@ static int on_match(unsigned int id, unsigned long long from,
         return 0; /* a pattern for the other text (`scan:`, conv.h) */
     if (p->type == RG__PAT_REGEX) {
         touch(sc, p->det);
-        if (!sc->reg_hi)
+        if (!sc->reg_hi) {
             sc->det_flag[p->det] |= RG__DF_REGEX | RG__DF_WHOLE;
-        else
+        } else {
             /* Flagged in a region (rg__scan_view): every match of the
-             * regex lies in a region that flags it, so PCRE2 looks from
-             * the first such region's start up to the last one's end. */
-            bound(sc, p->det, sc->reg_lo, sc->reg_hi);
+             * regex lies in a region that flags it, so PCRE2 looks in
+             * those regions only (extract_spans). */
+            if (!(sc->det_flag[p->det] & RG__DF_REGIONS)) {
+                sc->det_flag[p->det] |= RG__DF_REGEX | RG__DF_REGIONS;
+                sc->trig_lo[p->det] = 0;
+                sc->trig_hi[p->det] = sc->reg_g;
+            }
+            if (sc->trig_hi[p->det] == sc->reg_g)
+                sc->trig_lo[p->det] |= 1u << sc->reg_k;
+            else
+                sc->det_flag[p->det] |= RG__DF_WHOLE; /* never: one gate per regex */
+        }
         return 0;
     }
     if (p->type == RG__PAT_TRIGGER) {
@@ -265,18 +274,48 @@ static int on_match(unsigned int id, unsigned long long from,
     return 0;
 }
 
-static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off);
+static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off,
+                      int *k, PCRE2_SIZE *end);
 
 /* Enumerate PCRE2 matches of detector `di` in the current view.
  * Returns 0, or -1 when the engine failed (not for "no match"). */
 static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
 {
     const rg__cdet *d = &s->dets[di];
+    int k = 0;
+    PCRE2_SIZE end = 0;
     if (!(d->scope & (1u << sc->scan_user)))
         return 0; /* a detector for the other text (`scan:`, conv.h) */
-    if ((sc->det_flag[di] & (RG__DF_TRIG | RG__DF_WHOLE)) != RG__DF_TRIG ||
+    uint8_t f = sc->det_flag[di];
+    if ((f & (RG__DF_REGIONS | RG__DF_TRIG | RG__DF_WHOLE)) == RG__DF_REGIONS &&
+        (d->pcre_opts & PCRE2_USE_OFFSET_LIMIT)) {
+        /* Flagged in regions (on_match): every match lies inside one
+         * region that flagged it, and regions are apart and in order, so
+         * searching each from its start (or from the last match's end)
+         * with its end as the offset limit finds the matches a search of
+         * the whole view finds. A long reply's phone numbers are a few
+         * regions of 40-odd bytes, where one search from the first to the
+         * last read most of the reply. */
+        uint32_t mask = sc->trig_lo[di];
+        const rg__region *r = sc->regs[sc->trig_hi[di] % RG__NGATES];
+        int rc = 0;
+        for (; mask && rc == 0 && !sc->timed_out; mask &= mask - 1) {
+            const rg__region *q = &r[__builtin_ctz(mask) % RG__MAX_REGIONS];
+            PCRE2_SIZE off = q->start > end ? q->start : end;
+            if (off > sc->vlen || q->end > sc->vlen) {
+                /* Not regions of this view (cannot happen): the rest of it. */
+                pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
+                return spans_from(sc, d, di, end, &k, &end);
+            }
+            pcre2_set_offset_limit(sc->mctx, q->end);
+            rc = spans_from(sc, d, di, off, &k, &end);
+        }
+        pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
+        return rc;
+    }
+    if ((f & (RG__DF_TRIG | RG__DF_WHOLE)) != RG__DF_TRIG ||
         !(d->pcre_opts & PCRE2_USE_OFFSET_LIMIT))
-        return spans_from(sc, d, di, 0);
+        return spans_from(sc, d, di, 0, &k, &end);
     /* Flagged by trigger literals (on_match): every match starts in
      * [trig_lo, trig_hi], so PCRE2 starts at trig_lo (moved back to a code
      * point boundary: the view is UTF-8 and matched without a check; \b
@@ -289,14 +328,18 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
     if (off > sc->vlen)
         off = 0;
     pcre2_set_offset_limit(sc->mctx, sc->trig_hi[di]);
-    int rc = spans_from(sc, d, di, off);
+    int rc = spans_from(sc, d, di, off, &k, &end);
     pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
     return rc;
 }
 
-static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off)
+/* PCRE2 matches of detector di from offset off (under the match
+ * context's offset limit): *k counts the matches of this extraction
+ * across calls (the cap), *end is where the next search may start. */
+static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off,
+                      int *kp, PCRE2_SIZE *endp)
 {
-    for (int k = 0; k <= RG__MAX_PCRE_MATCHES && off <= sc->vlen; k++) {
+    for (int k = *kp; k <= RG__MAX_PCRE_MATCHES && off <= sc->vlen; k++, *kp = k) {
         if (now_ns() > sc->deadline) {
             sc->timed_out = 1;
             return 0;
@@ -348,6 +391,7 @@ static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE
             while (off < sc->vlen && ((unsigned char)sc->vtext[off] & 0xC0) == 0x80)
                 off++;
         }
+        *endp = off;
     }
     return 0;
 }
@@ -1088,7 +1132,7 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
          * would cover most of the text). Its patterns are regexes that
          * only flag their detector (on_match bounds PCRE2 by the region),
          * so a region's offsets need no shifting. */
-        rg__region r[RG__MAX_REGIONS];
+        rg__region *r = sc->regs[g];
         size_t nr = s->gmaxw[g] < n / 2 ? rg__range_regions(t, n, s->glo[g], s->ghi[g], s->gate[g],
                                                             s->gmaxw[g], r)
                                         : SIZE_MAX;
@@ -1096,7 +1140,10 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
             err = hs_scan(s->gdb[v][g], t, (unsigned)n, 0, sc->hs, on_match, sc);
             continue;
         }
+        sc->nregs[g] = (uint8_t)nr;
+        sc->reg_g = (uint8_t)g;
         for (size_t k = 0; k < nr && err == HS_SUCCESS; k++) {
+            sc->reg_k = (uint8_t)k;
             sc->reg_lo = (uint32_t)r[k].start;
             sc->reg_hi = (uint32_t)r[k].end;
             err = hs_scan(s->gdb[v][g], t + r[k].start, (unsigned)(r[k].end - r[k].start), 0,

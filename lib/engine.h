@@ -14,6 +14,7 @@
 #include <stdatomic.h>
 #include "normalize.h"
 #include "snapshot.h"
+#include "digits.h"
 
 /* Raw (view-relative) hit collected during a scan. */
 enum { RG__RAW_HIT = 0, RG__RAW_ALLOW = 1, RG__RAW_CONTEXT = 2 };
@@ -53,7 +54,9 @@ struct rg_scratch {
     uint8_t *det_flag;           /* per detector: RG__DF_* bits */
     uint32_t *det_off;           /* per detector: its strings in the result arena */
     uint32_t *trig_lo, *trig_hi; /* per detector with RG__DF_TRIG: earliest end and
-                                    latest start of its trigger literals in the view */
+                                    latest start of its trigger literals in the view;
+                                    with RG__DF_REGIONS: the regions of gate trig_hi
+                                    (regs) that flagged it, a bit each, in trig_lo */
     uint32_t *touched;           /* detectors with det_max or det_trig set */
     size_t ntouched;
     double *cat_prod;            /* per category: product of (1 - s) */
@@ -69,9 +72,14 @@ struct rg_scratch {
     const char *vtext;
     const uint8_t *vmark;        /* compacted view: obfuscation marks */
     /* rg__scan_view: the region [reg_lo, reg_hi) of the view a scan is
-     * over (reg_hi 0: the whole view); a regex it flags gets the region
-     * as the bounds of its PCRE2 search, like a trigger literal. */
+     * over (reg_hi 0: the whole view), region reg_k of gate reg_g's list
+     * regs[reg_g]; a regex it flags gets PCRE2 searches over the regions
+     * that flagged it only (extract_spans). Valid until the next text's
+     * scan: spans are extracted right after a text's scans. */
     uint32_t reg_lo, reg_hi;
+    uint8_t reg_g, reg_k;
+    uint8_t nregs[RG__NGATES];
+    rg__region regs[RG__NGATES][RG__MAX_REGIONS];
     size_t vlen;
     uint8_t cur_view;
     uint64_t deadline;
@@ -138,8 +146,9 @@ struct rg_result {
 /* RG__DF_PAIR: transient, inside rg__resolve_hits only (check.c). */
 /* RG__DF_WHOLE: flagged by a scan of the whole view, so its PCRE2 search
  * is not bounded even when a trigger or region bounded it too. */
+/* RG__DF_REGIONS: flagged in regions of a gated scan (trig_lo, trig_hi). */
 enum { RG__DF_TOUCHED = 1, RG__DF_REGEX = 2, RG__DF_STRINGS = 4, RG__DF_PAIR = 8,
-       RG__DF_TRIG = 16, RG__DF_WHOLE = 32 };
+       RG__DF_TRIG = 16, RG__DF_WHOLE = 32, RG__DF_REGIONS = 64 };
 
 /* engine.c */
 const rg__snapshot *rg__engine_pin(rg_engine *e, rg_scratch *s);
