@@ -32,9 +32,6 @@
 #include <limits.h>
 #include <stdint.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h> /* the x86-64 baseline */
-#endif
 
 #define CAP 100000u /* sums saturate here; no real pattern comes close */
 
@@ -442,8 +439,7 @@ static inline unsigned popcount64(uint64_t x)
 
 /* The bytes of [lo, hi] among t[base .. base+64), one bit per byte
  * (bytes past n: none): sixteen bytes a step with SSE2 (unsigned range
- * test by min/max; the tail through a zeroed block whose padding bits are
- * cut), a byte loop elsewhere. */
+ * test by min/max; rg__load16 for the tail), a byte loop elsewhere. */
 static inline uint64_t bits64(const char *t, size_t base, size_t n, unsigned char lo,
                               unsigned char hi)
 {
@@ -451,17 +447,8 @@ static inline uint64_t bits64(const char *t, size_t base, size_t n, unsigned cha
 #if defined(__SSE2__)
     const __m128i vlo = _mm_set1_epi8((char)lo), vhi = _mm_set1_epi8((char)hi);
     for (size_t i = 0; i < 64 && base + i < n; i += 16) {
-        __m128i v;
-        size_t left = n - (base + i);
-        unsigned keep = 0xFFFF;
-        if (left >= 16) {
-            v = _mm_loadu_si128((const __m128i *)(const void *)(t + base + i));
-        } else {
-            char tail[16] = {0};
-            memcpy(tail, t + base + i, left);
-            v = _mm_loadu_si128((const __m128i *)(const void *)tail);
-            keep = (1u << left) - 1;
-        }
+        unsigned keep;
+        __m128i v = rg__load16(t + base + i, n - (base + i), &keep);
         __m128i in = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(v, vlo), v),
                                    _mm_cmpeq_epi8(_mm_min_epu8(v, vhi), v));
         m |= (uint64_t)((unsigned)_mm_movemask_epi8(in) & keep) << i;
@@ -561,17 +548,8 @@ static inline void range_bits64(const char *t, size_t base, size_t n, uint64_t m
     const __m128i zero = _mm_set1_epi8('0'), nine = _mm_set1_epi8('9'), zed = _mm_set1_epi8('Z'),
                   colon = _mm_set1_epi8(':');
     for (size_t i = 0; i < 64 && base + i < n; i += 16) {
-        __m128i v;
-        size_t left = n - (base + i);
-        unsigned keep = 0xFFFF;
-        if (left >= 16) {
-            v = _mm_loadu_si128((const __m128i *)(const void *)(t + base + i));
-        } else {
-            char tail[16] = {0};
-            memcpy(tail, t + base + i, left);
-            v = _mm_loadu_si128((const __m128i *)(const void *)tail);
-            keep = (1u << left) - 1;
-        }
+        unsigned keep;
+        __m128i v = rg__load16(t + base + i, n - (base + i), &keep);
         __m128i ge0 = _mm_cmpeq_epi8(_mm_max_epu8(v, zero), v);
         __m128i le9 = _mm_cmpeq_epi8(_mm_min_epu8(v, nine), v);
         __m128i leZ = _mm_cmpeq_epi8(_mm_min_epu8(v, zed), v);

@@ -4,6 +4,25 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h> /* the x86-64 baseline */
+
+/* Sixteen bytes at p, of which `left` are the text's: a plain load when
+ * all sixteen are, else the tail through a zeroed block (a byte loop for
+ * the tail was most of the cost on a short reply; reading past the text
+ * is not allowed). *keep: the mask of the movemask bits that are text. */
+static inline __m128i rg__load16(const void *p, size_t left, unsigned *keep)
+{
+    if (left >= 16) {
+        *keep = 0xFFFF;
+        return _mm_loadu_si128((const __m128i *)p);
+    }
+    char tail[16] = {0};
+    memcpy(tail, p, left);
+    *keep = (1u << left) - 1;
+    return _mm_loadu_si128((const __m128i *)(const void *)tail);
+}
+#endif
 
 /* The value of hex digit c, or -1: shared by the readers of pattern text
  * (this file's and literals.c's \xHH escapes). */

@@ -1,6 +1,7 @@
 /* normalize.c — building text views with offset maps (see normalize.h). */
 #include "normalize.h"
 #include "alloc.h"
+#include "digits.h"
 #include <string.h>
 #include <utf8proc.h>
 #if defined(__SSE2__)
@@ -908,17 +909,8 @@ static inline cls64 classes64(const unsigned char *t, size_t base, size_t len)
         return c;
 #if defined(__SSE2__)
     for (size_t i = 0; i < 64 && base + i < len; i += 16) {
-        size_t left = len - (base + i);
-        unsigned keep = 0xFFFF;
-        __m128i v;
-        if (left >= 16) {
-            v = _mm_loadu_si128((const __m128i *)(const void *)(t + base + i));
-        } else {
-            unsigned char tail[16] = {0};
-            memcpy(tail, t + base + i, left);
-            v = _mm_loadu_si128((const __m128i *)(const void *)tail);
-            keep = (1u << left) - 1;
-        }
+        unsigned keep;
+        __m128i v = rg__load16(t + base + i, len - (base + i), &keep);
         __m128i hi = _mm_cmplt_epi8(v, _mm_setzero_si128()); /* >= 0x80 */
         __m128i az = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
                                    _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));

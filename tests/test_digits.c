@@ -158,46 +158,54 @@ static const struct {
     {"(?i)ab\\d", 'A', 'Z', 0},
 };
 
+/* Random texts over `alpha` matched by `re` (PCRE2, caseless if asked):
+ * every match holds at least `bound` bytes of [lo, hi]. Returns the
+ * matches seen. */
+static size_t sound_matches(const char *re_text, unsigned char lo, unsigned char hi,
+                            int caseless, unsigned bound, const char *alpha)
+{
+    pcre2_match_data *md = pcre2_match_data_create(8, NULL);
+    assert_non_null(md);
+    int err;
+    PCRE2_SIZE off;
+    pcre2_code *re = pcre2_compile((PCRE2_SPTR)re_text, PCRE2_ZERO_TERMINATED,
+                                   PCRE2_UTF | (caseless ? PCRE2_CASELESS : 0), &err, &off, NULL);
+    assert_non_null(re);
+    size_t matches = 0, na = strlen(alpha);
+    char text[64];
+    for (int it = 0; it < 20000; it++) {
+        size_t n = 4 + (size_t)rand() % 40;
+        for (size_t i = 0; i < n; i++)
+            text[i] = alpha[(size_t)rand() % na];
+        if (pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, md, NULL) < 0)
+            continue;
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        size_t d = bound ? rg__count_range(text + ov[0], ov[1] - ov[0], lo, hi, (size_t)-1) : 0;
+        if (d < bound)
+            fprintf(stderr, "/%s/ matched \"%.*s\" with %zu in [%c-%c] < %u\n", re_text,
+                    (int)(ov[1] - ov[0]), text + ov[0], d, lo, hi, bound);
+        assert_true(d >= bound);
+        matches++;
+    }
+    pcre2_code_free(re);
+    pcre2_match_data_free(md);
+    return matches;
+}
+
 static void test_soundness_ranges(void **state)
 {
     (void)state;
-    static const char alpha[] = "0123456789ABCDEFLMN:::abcdefx .-";
-    pcre2_match_data *md = pcre2_match_data_create(8, NULL);
-    assert_non_null(md);
     srand(20261122);
     size_t matches = 0, bounded = 0;
     for (size_t p = 0; p < sizeof rsound / sizeof rsound[0]; p++) {
-        int err;
-        PCRE2_SIZE off;
-        pcre2_code *re = pcre2_compile((PCRE2_SPTR)rsound[p].re, PCRE2_ZERO_TERMINATED,
-                                       PCRE2_UTF | (rsound[p].caseless ? PCRE2_CASELESS : 0),
-                                       &err, &off, NULL);
-        assert_non_null(re);
         unsigned bound = rsound[p].lo <= rsound[p].hi
                              ? rg__min_range(rsound[p].re, rsound[p].lo, rsound[p].hi,
                                              rsound[p].caseless)
                              : 0;
         bounded += bound > 0;
-        char text[64];
-        for (int it = 0; it < 20000; it++) {
-            size_t n = 4 + (size_t)rand() % 40;
-            for (size_t i = 0; i < n; i++)
-                text[i] = alpha[(size_t)rand() % (sizeof alpha - 1)];
-            if (pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, md, NULL) < 0)
-                continue;
-            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-            size_t d = bound ? rg__count_range(text + ov[0], ov[1] - ov[0], rsound[p].lo,
-                                               rsound[p].hi, (size_t)-1)
-                             : 0;
-            if (d < bound)
-                fprintf(stderr, "/%s/ matched \"%.*s\" with %zu in range < %u\n", rsound[p].re,
-                        (int)(ov[1] - ov[0]), text + ov[0], d, bound);
-            assert_true(d >= bound);
-            matches++;
-        }
-        pcre2_code_free(re);
+        matches += sound_matches(rsound[p].re, rsound[p].lo, rsound[p].hi, rsound[p].caseless,
+                                 bound, "0123456789ABCDEFLMN:::abcdefx .-");
     }
-    pcre2_match_data_free(md);
     assert_true(matches > 1000);
     assert_true(bounded >= 4); /* most cases have a bound to test */
 }
@@ -205,37 +213,14 @@ static void test_soundness_ranges(void **state)
 static void test_soundness(void **state)
 {
     (void)state;
-    static const char alpha[] = "0123456789012345678901234567890123456789 .-()+xabAB";
-    pcre2_match_data *md = pcre2_match_data_create(8, NULL);
-    assert_non_null(md);
     srand(20261121);
     size_t matches = 0;
     for (size_t p = 0; p < sizeof sound / sizeof sound[0]; p++) {
-        int err;
-        PCRE2_SIZE off;
-        pcre2_code *re = pcre2_compile((PCRE2_SPTR)sound[p], PCRE2_ZERO_TERMINATED, PCRE2_UTF,
-                                       &err, &off, NULL);
-        assert_non_null(re);
         unsigned bound = rg__min_digits(sound[p]);
         assert_true(bound > 0);
-        char text[64];
-        for (int it = 0; it < 20000; it++) {
-            size_t n = 4 + (size_t)rand() % 40;
-            for (size_t i = 0; i < n; i++)
-                text[i] = alpha[(size_t)rand() % (sizeof alpha - 1)];
-            if (pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, md, NULL) < 0)
-                continue;
-            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
-            size_t d = rg__count_digits(text + ov[0], ov[1] - ov[0], (size_t)-1);
-            if (d < bound)
-                fprintf(stderr, "/%s/ matched \"%.*s\" with %zu digits < %u\n", sound[p],
-                        (int)(ov[1] - ov[0]), text + ov[0], d, bound);
-            assert_true(d >= bound);
-            matches++;
-        }
-        pcre2_code_free(re);
+        matches += sound_matches(sound[p], '0', '9', 0, bound,
+                                 "0123456789012345678901234567890123456789 .-()+xabAB");
     }
-    pcre2_match_data_free(md);
     assert_true(matches > 1000); /* the test saw real matches */
 }
 
