@@ -211,7 +211,7 @@ static int on_match(unsigned int id, unsigned long long from,
         return 0; /* a pattern for the other text (`scan:`, conv.h) */
     if (p->type == RG__PAT_REGEX) {
         touch(sc, p->det);
-        if (!sc->reg_hi) {
+        if (!sc->in_region) {
             sc->det_flag[p->det] |= RG__DF_REGEX | RG__DF_WHOLE;
         } else {
             /* Flagged in a region (rg__scan_view): every match of the
@@ -1144,12 +1144,11 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
         sc->reg_g = (uint8_t)g;
         for (size_t k = 0; k < nr && err == HS_SUCCESS; k++) {
             sc->reg_k = (uint8_t)k;
-            sc->reg_lo = (uint32_t)r[k].start;
-            sc->reg_hi = (uint32_t)r[k].end;
+            sc->in_region = 1;
             err = hs_scan(s->gdb[v][g], t + r[k].start, (unsigned)(r[k].end - r[k].start), 0,
                           sc->hs, on_match, sc);
         }
-        sc->reg_lo = sc->reg_hi = 0;
+        sc->in_region = 0;
     }
     return err;
 }

@@ -460,12 +460,6 @@ static inline uint64_t bits64(const char *t, size_t base, size_t n, unsigned cha
     return m;
 }
 
-size_t rg__digit_regions(const char *s, size_t n, unsigned need, unsigned width,
-                         rg__region *out)
-{
-    return rg__range_regions(s, n, '0', '9', need, width, out);
-}
-
 size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned char hi,
                          unsigned need, unsigned width, rg__region *out)
 {

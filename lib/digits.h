@@ -81,120 +81,30 @@ unsigned rg__gates_walk(const char *s, size_t n, const rg__gatedef *g, size_t ng
  * unbounded or unknown), or -1 for none. `caseless`: compiled caseless. */
 int rg__gate_of(const char *expr, int caseless, unsigned maxwidth);
 
-/* The bytes of [lo, hi] among s[base .. base+8) (bytes past n are not)
- * as a mask with bit 8k+7 set for such a byte at base+k: per byte, "high
- * bit clear and lo <= b <= hi" on little-endian machines (SWAR), a byte
- * loop elsewhere and at the tail. */
-static inline uint64_t rg__range_mask8(const char *s, size_t base, size_t n,
-                                       unsigned char lo, unsigned char hi)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    if (base + 8 <= n) {
-        const uint64_t ones = 0x0101010101010101ull, high = 0x8080808080808080ull;
-        uint64_t w;
-        memcpy(&w, s + base, 8);
-        uint64_t t = w & ~high;
-        return (t + (uint64_t)(0x80 - lo) * ones) & ~(t + (uint64_t)(0x80 - hi - 1) * ones) &
-               ~w & high;
-    }
-#endif
-    uint64_t m = 0;
-    for (size_t b = base; b < n && b < base + 8; b++)
-        if ((unsigned char)(s[b] - lo) <= (unsigned char)(hi - lo))
-            m |= 0x80ull << (8 * (b - base));
-    return m;
-}
-
-/* The ASCII digits among s[base .. base+8) (rg__range_mask8 of '0'..'9'):
- * the digit-position loops below walk its set bits, ~1-2 instructions per
- * byte where a byte loop took ~6. */
-static inline uint64_t rg__digit_mask8(const char *s, size_t base, size_t n)
-{
-    return rg__range_mask8(s, base, n, '0', '9');
-}
-
-/* The byte offset (from base) of the lowest digit in a mask. */
-static inline size_t rg__digit_mask_first(uint64_t m)
-{
-    return (size_t)(__builtin_ctzll(m) >> 3);
-}
-
-/* 1 if some `window` consecutive bytes of s[0..n) hold `need` bytes of
- * [lo, hi] (need <= 16), else 0. A match of at most `window` bytes with
- * `need` such bytes needs it. */
-static inline int rg__range_within(const char *s, size_t n, unsigned char lo, unsigned char hi,
-                                   unsigned need, unsigned window)
-{
-    size_t pos[16];
-    size_t k = 0;
-    if (need == 0)
-        return 1;
-    if (need > 16)
-        return 1; /* not tracked: never a reason to skip */
-    for (size_t base = 0; base < n; base += 8) {
-        for (uint64_t m = rg__range_mask8(s, base, n, lo, hi); m; m &= m - 1) {
-            size_t i = base + rg__digit_mask_first(m);
-            pos[k & 15] = i;
-            k++;
-            if (k >= need && i - pos[(k - need) & 15] < window)
-                return 1;
-        }
-    }
-    return 0;
-}
-
-static inline int rg__digits_within(const char *s, size_t n, unsigned need, unsigned window)
-{
-    return rg__range_within(s, n, '0', '9', need, window);
-}
-
 /* A byte range of a text, [start, end). */
 typedef struct rg__region {
     size_t start, end;
 } rg__region;
 
-/* The most regions rg__digit_regions returns; a text with more is
+/* The most regions rg__range_regions returns; a text with more is
  * scanned whole. */
 #define RG__MAX_REGIONS 16
 
-/* Where in s[0..n) a match can be that holds `need` ASCII digits and is at
- * most `width` bytes long: for every `need` consecutive digits d_j ..
- * d_j+need-1 less than `width` apart, the bytes [d_j+need-1 + 1 - width,
- * d_j + width), each widened by one code point on either side (so that a
- * \b at a match's edge sees the byte it sees in the whole text) and kept
- * on code point boundaries (UTF-8 s), overlapping ones merged. Such a
- * match lies inside one region, so scanning the regions finds every match
- * a scan of the whole text finds (and may flag more: a region can start
- * inside a run of digits; the caller confirms with PCRE2 on the whole
- * text). Writes at most RG__MAX_REGIONS to out and returns how many (0:
- * no such digits), or SIZE_MAX when scanning s whole is the better deal
- * (more regions, regions covering most of s, need 0 or > 16, no width). */
-size_t rg__digit_regions(const char *s, size_t n, unsigned need, unsigned width,
-                         rg__region *out);
-/* The same around the bytes of [lo, hi] (rg__digit_regions: '0'..'9'). */
+/* Where in s[0..n) a match can be that holds `need` bytes of the ASCII
+ * range [lo, hi] and is at most `width` bytes long: for every `need`
+ * consecutive such bytes b_j .. b_j+need-1 less than `width` apart, the
+ * bytes [b_j+need-1 + 1 - width, b_j + width), each widened by one code
+ * point on either side (so that a \b at a match's edge sees the byte it
+ * sees in the whole text) and kept on code point boundaries (UTF-8 s),
+ * overlapping ones merged. Such a match lies inside one region, so
+ * scanning the regions finds every match a scan of the whole text finds
+ * (and may flag more: a region can start inside a run of digits; PCRE2
+ * confirms). Writes at most RG__MAX_REGIONS to out and returns how many
+ * (0: no such bytes), or SIZE_MAX when scanning s whole is the better
+ * deal (more regions, regions covering most of s, need 0 or > 16, no
+ * width). 64-byte blocks too sparse to hold a match with either
+ * neighbour are not walked. */
 size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned char hi,
                          unsigned need, unsigned width, rg__region *out);
 
-/* Bytes of [lo, hi] in s[0..n), or some number >= `enough` once it is
- * reached. Eight bytes at a time (SWAR: per byte, "high bit clear and
- * lo <= b <= hi" as a high-bit mask, summed by one multiply): about 1.5
- * instructions per byte, where a byte loop took 4. */
-static inline size_t rg__count_range(const char *s, size_t n, unsigned char lo,
-                                     unsigned char hi, size_t enough)
-{
-    const uint64_t ones = 0x0101010101010101ull;
-    size_t c = 0, i = 0;
-    for (; i + 8 <= n && c < enough; i += 8) {
-        uint64_t m = rg__range_mask8(s, i, n, lo, hi);
-        c += (size_t)(((m >> 7) * ones) >> 56);
-    }
-    for (; i < n; i++)
-        c += (unsigned char)(s[i] - lo) <= (unsigned char)(hi - lo);
-    return c;
-}
-
-static inline size_t rg__count_digits(const char *s, size_t n, size_t enough)
-{
-    return rg__count_range(s, n, '0', '9', enough);
-}
 #endif

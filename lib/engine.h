@@ -71,13 +71,12 @@ struct rg_scratch {
     const rg__snapshot *snap;
     const char *vtext;
     const uint8_t *vmark;        /* compacted view: obfuscation marks */
-    /* rg__scan_view: the region [reg_lo, reg_hi) of the view a scan is
-     * over (reg_hi 0: the whole view), region reg_k of gate reg_g's list
-     * regs[reg_g]; a regex it flags gets PCRE2 searches over the regions
-     * that flagged it only (extract_spans). Valid until the next text's
-     * scan: spans are extracted right after a text's scans. */
-    uint32_t reg_lo, reg_hi;
-    uint8_t reg_g, reg_k;
+    /* rg__scan_view: in_region when a scan is over region reg_k of gate
+     * reg_g's list regs[reg_g] (0: the whole view); a regex it flags gets
+     * PCRE2 searches over the regions that flagged it only
+     * (extract_spans). Valid until the next text's scan: spans are
+     * extracted right after a text's scans. */
+    uint8_t in_region, reg_g, reg_k;
     uint8_t nregs[RG__NGATES];
     rg__region regs[RG__NGATES][RG__MAX_REGIONS];
     size_t vlen;

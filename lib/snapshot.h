@@ -133,7 +133,7 @@ typedef struct rg__snapshot {
     /* The longest match of raw gated database t (hs_expression_info), when
      * every expression in it is a regex whose matches are bounded and
      * unanchored: a check then scans only the regions around its digits
-     * (digits.h rg__digit_regions). UINT32_MAX: scanned whole. */
+     * (digits.h rg__range_regions). UINT32_MAX: scanned whole. */
     uint32_t gmaxw[RG__NGATES];
     size_t ngdb;
     hs_scratch_t *proto;          /* grown over every db; cloned per scratch */
