@@ -239,7 +239,7 @@ static int on_match(unsigned int id, unsigned long long from,
         bound(sc, p->det, p->back < end ? end - p->back : 0, end - p->len);
         return 0;
     }
-    size_t end = (size_t)to, start = end - p->len;
+    size_t end = (size_t)to + sc->voff, start = end - p->len;
     if ((p->edges & RG__EDGE_LEFT) && rg__word_before(sc->vtext, sc->vlen, start))
         return 0;
     if ((p->edges & RG__EDGE_RIGHT) && rg__word_after(sc->vtext, sc->vlen, end))
@@ -403,14 +403,105 @@ int rg__extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
 
 static inline int past_deadline(rg_scratch *sc);
 
+/* The first index i in a[0..n) with a[i] >= x (a ascends). */
+static size_t first_at_least(const uint32_t *a, size_t n, uint64_t x)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t m = lo + (hi - lo) / 2;
+        if (a[m] < x)
+            lo = m + 1;
+        else
+            hi = m;
+    }
+    return lo;
+}
+
+/* Texts below this many view bytes have their pairing databases scanned
+ * whole: around-the-hit regions would cover most of them. */
+#define RG__PAIR_REGION_BYTES 512
+
+/* The parts of view v (n bytes) where an allow or context entry of a hit
+ * in sc->raw can be, merged and in order, into r (at most
+ * RG__MAX_REGIONS); the count, or SIZE_MAX when the whole view is as
+ * cheap (too many regions, or most of the view). An entry pairs with hit
+ * h only if, in original bytes, it ends at or after h's start minus the
+ * detector's widest window (pwin) and starts at or before h's end plus it
+ * (context: the gap is at most the window; allow: it covers h). Original
+ * offsets ascend with view offsets (normalize.c builds each view left to
+ * right), so that range is one stretch [i0, i1] of view bytes the entry
+ * must touch, and none of its entries is longer than its plen. */
+static size_t pair_regions(const rg_scratch *sc, const rg__snapshot *s, int v, size_t n,
+                           int identity_raw, rg__region *r)
+{
+    const rg__vbuf *vb = &sc->view[v];
+    int ident = v == RG__VIEW_RAW && identity_raw;
+    size_t nr = 0, covered = 0;
+    for (size_t i = 0; i < sc->nraw; i++) {
+        const rg__rawhit *h = &sc->raw[i];
+        if (h->kind != RG__RAW_HIT || !((s->dets[h->det].pviews >> v) & 1u))
+            continue;
+        /* h in original bytes (as rg_check maps it after pairing). */
+        uint64_t os = h->start, oe = h->end;
+        if (h->view != RG__VIEW_RAW || !identity_raw) {
+            const rg__vbuf *hb = &sc->view[h->view];
+            if (h->start >= hb->len || h->end > hb->len)
+                return SIZE_MAX;
+            os = hb->start[h->start];
+            oe = h->end > h->start ? hb->end[h->end - 1] : os;
+        }
+        uint64_t w = s->dets[h->det].pwin;
+        size_t reach = s->dets[h->det].plen + 1;
+        uint64_t lo_o = os > w ? os - w : 0, hi_o = oe + w;
+        /* i0: the first view byte ending at or after lo_o; i1: one past
+         * the last starting at or before hi_o. The entry [x, y) has
+         * y - 1 >= i0 and x < i1, and y - x <= plen. */
+        size_t i0 = ident ? (size_t)(lo_o > 0 ? lo_o - 1 : 0) : first_at_least(vb->end, n, lo_o);
+        size_t i1 = ident ? (size_t)(hi_o < n ? hi_o + 1 : n) : first_at_least(vb->start, n, hi_o + 1);
+        size_t a = i0 > reach ? i0 - reach : 0;
+        size_t b = i1 + reach < n ? i1 + reach : n;
+        /* Insert in order of start, merging with what it touches. */
+        size_t k = nr;
+        while (k > 0 && r[k - 1].start > a)
+            k--;
+        if (k > 0 && r[k - 1].end >= a) {
+            k--;
+            a = r[k].start;
+            if (r[k].end > b)
+                b = r[k].end;
+        } else {
+            if (nr == RG__MAX_REGIONS)
+                return SIZE_MAX;
+            memmove(&r[k + 1], &r[k], (nr - k) * sizeof *r);
+            nr++;
+        }
+        size_t j = k + 1;
+        while (j < nr && r[j].start <= b) {
+            if (r[j].end > b)
+                b = r[j].end;
+            j++;
+        }
+        r[k].start = a;
+        r[k].end = b;
+        memmove(&r[k + 1], &r[j], (nr - j) * sizeof *r);
+        nr -= j - k - 1;
+    }
+    for (size_t k = 0; k < nr; k++)
+        covered += r[k].end - r[k].start;
+    return covered > n / 2 ? SIZE_MAX : nr;
+}
+
 int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtext,
-                  const size_t *vlen)
+                  const size_t *vlen, int identity_raw)
 {
     /* Allow and context words pair only with their own detector's hits
      * (rg__resolve_hits drops the others), so their databases are scanned
      * only for the views a hit's detector has entries in: on most replies
      * none. Hits a full sc->raw could not keep (truncated) stay as they
-     * are: their spans are gone, so nothing could pair with them. */
+     * are: their spans are gone, so nothing could pair with them. On a
+     * long text, only around the hits (pair_regions): a 2 KB reply with
+     * three phone numbers matched "call", "number", "order"... all over
+     * it (~4 us of a ~45 us check, docs/PERFORMANCE.md "Seventh step"). */
     unsigned want = 0;
     for (size_t i = 0; i < sc->nraw; i++)
         if (sc->raw[i].kind == RG__RAW_HIT)
@@ -424,8 +515,22 @@ int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtex
         sc->vlen = vlen[v];
         sc->vmark = NULL;
         sc->cur_view = (uint8_t)v;
-        hs_error_t err = hs_scan(s->pdb[v], vtext[v], (unsigned)vlen[v], 0, sc->hs,
-                                 on_match, sc);
+        rg__region r[RG__MAX_REGIONS];
+        size_t nr = vlen[v] < RG__PAIR_REGION_BYTES ? SIZE_MAX
+                                                     : pair_regions(sc, s, v, vlen[v], identity_raw, r);
+        hs_error_t err = HS_SUCCESS;
+        if (nr == SIZE_MAX) {
+            err = hs_scan(s->pdb[v], vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);
+        } else {
+            /* Each region's matches come with offsets from its start:
+             * on_match adds voff (word edges look at the whole view). */
+            for (size_t k = 0; k < nr && err == HS_SUCCESS; k++) {
+                sc->voff = r[k].start;
+                err = hs_scan(s->pdb[v], vtext[v] + r[k].start,
+                              (unsigned)(r[k].end - r[k].start), 0, sc->hs, on_match, sc);
+            }
+            sc->voff = 0;
+        }
         if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED)
             return RG_E_ENGINE;
     }
@@ -1335,7 +1440,7 @@ int rg_check(rg_engine *engine, rg_scratch *scratch, const rg_request *req,
     }
 
     /* The allow and context words those hits pair with. */
-    if (rg__pair_scan(sc, s, vtext, vlen)) {
+    if (rg__pair_scan(sc, s, vtext, vlen, identity_raw)) {
         status = fail(result, route->on_error, RG_E_ENGINE);
         goto out;
     }

@@ -764,12 +764,24 @@ int rg__pairing_entry(const rg__snapshot *s, int v, unsigned id)
 
 void rg__snapshot_pviews(rg__snapshot *s)
 {
-    for (size_t d = 0; d < s->ndets; d++)
-        s->dets[d].pviews = 0;
+    for (size_t d = 0; d < s->ndets; d++) {
+        rg__cdet *det = &s->dets[d];
+        det->pviews = 0;
+        det->pwin = 0;
+        det->plen = 0;
+        for (uint16_t c = 0; c < det->nctx; c++)
+            if (det->ctx[c].window > det->pwin)
+                det->pwin = det->ctx[c].window;
+    }
     for (int v = 0; v < RG__VIEW_COUNT; v++)
         for (size_t i = 0; i < s->hx[v].n; i++)
-            if (rg__pairing_entry(s, v, s->hx[v].ids[i]))
-                s->dets[s->pats[s->hx[v].ids[i]].det].pviews |= (uint8_t)(1u << v);
+            if (rg__pairing_entry(s, v, s->hx[v].ids[i])) {
+                const rg__pat *p = &s->pats[s->hx[v].ids[i]];
+                rg__cdet *det = &s->dets[p->det];
+                det->pviews |= (uint8_t)(1u << v);
+                if (p->len > det->plen)
+                    det->plen = p->len;
+            }
 }
 
 /* One view split by gates (digits.h rg__gatedef), and its allow and

@@ -120,7 +120,7 @@ int rg__conv_scan_user(rg_scratch *sc, const rg__snapshot *s,
             goto done;
         }
     }
-    if (!sc->timed_out && rg__pair_scan(sc, s, vtext, vlen)) {
+    if (!sc->timed_out && rg__pair_scan(sc, s, vtext, vlen, identity_raw)) {
         rc = RG_E_ENGINE;
         goto done;
     }

@@ -80,6 +80,8 @@ struct rg_scratch {
     uint8_t nregs[RG__NGATES];
     rg__region regs[RG__NGATES][RG__MAX_REGIONS];
     size_t vlen;
+    size_t voff;                 /* rg__pair_scan: where the scanned part of
+                                    the view starts (0: the whole view) */
     uint8_t cur_view;
     uint64_t deadline;
     unsigned ncallbacks;
@@ -163,10 +165,12 @@ int rg__on_match(unsigned int id, unsigned long long from,
 void rg__resolve_hits(rg_scratch *sc, const rg__snapshot *s);
 /* check.c: scan the pairing databases (snapshot.h pdb) of the views whose
  * allow or context words a hit in sc->raw needs, over the same view texts
- * as the scan (vtext/vlen per view, view offsets). After span extraction,
- * before offsets are mapped. Returns RG_OK or RG_E_ENGINE. */
+ * as the scan (vtext/vlen per view, view offsets; sc->view[v] holds the
+ * built views, and the raw view is the text itself when identity_raw), on
+ * a long text only around those hits. After span extraction, before
+ * offsets are mapped. Returns RG_OK or RG_E_ENGINE. */
 int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtext,
-                  const size_t *vlen);
+                  const size_t *vlen, int identity_raw);
 /* check.c: which gates (digits.h rg__gatedef) a text whose raw view is
  * raw[0..rawlen) reaches, as a bit per gate index; `user`: the text is a
  * user message (RG__GATE_USER). */

@@ -58,6 +58,9 @@ typedef struct rg__cdet {
     uint8_t scope;         /* RG__SCOPE_* (conv.h): texts it scans */
     uint8_t pviews;        /* views whose pairing database (pdb) holds its
                               allow and context words: 1 << view */
+    uint32_t pwin;         /* its widest context window (0: none) and its */
+    uint32_t plen;         /* longest pairing entry (view bytes): how far
+                              from a hit its pairing entries can be */
 } rg__cdet;
 
 /* A threshold value that is never crossed (`off` or unset). */
@@ -185,8 +188,8 @@ void rg__snapshot_free(rg__snapshot *s);
 /* Does expression `id` of view v go to pdb[v] (an allow or context word
  * of a view in RG__PAIR_VIEWS)? */
 int rg__pairing_entry(const rg__snapshot *s, int v, unsigned id);
-/* Set every detector's pviews from the expression lists (hx): after a
- * compile, and after a bundle load. */
+/* Set every detector's pviews, pwin and plen from the expression lists
+ * (hx) and context blocks: after a compile, and after a bundle load. */
 void rg__snapshot_pviews(rg__snapshot *s);
 /* stream.c: build a snapshot's streaming databases into s->sdb (a
  * no-op if built); free them (NULL is a no-op). */

@@ -184,6 +184,97 @@ static void test_many_entries_pair_as_alone(void **state)
     }
 }
 
+/* Long texts pair only around their hits (check.c pair_regions): every
+ * hit of a piece embedded in a long reply gets the score and allow-list
+ * fate it gets alone, with gaps right at the windows' edges made of bytes
+ * the normalized view shrinks, drops or grows (accents, zero-width
+ * spaces, ligatures, runs of spaces), between fillers that shift the
+ * normalized view against the original by varying amounts. */
+static size_t gap(char *out, size_t want, unsigned *seed)
+{
+    static const char *const units[] = {" ", "  ", "\xc3\xa9", "\xe2\x80\x8b", "\xef\xac\x81",
+                                        " x ", "\xe2\x80\x94", ".", "\t"};
+    size_t n = 0;
+    while (n < want) {
+        const char *u = units[rand_r(seed) % (sizeof units / sizeof units[0])];
+        size_t k = strlen(u);
+        if (n + k > want)
+            u = " ", k = 1;
+        memcpy(out + n, u, k);
+        n += k;
+    }
+    return n;
+}
+
+static void test_pair_regions_as_alone(void **state)
+{
+    (void)state;
+    static const char *const fill[] = {
+        " caf\xc3\xa9 na\xc3\xafve lorem ipsum dolor sit amet, consectetur adipiscing elit; ",
+        " \xef\xac\x81nal \xe2\x80\x8b zone  weather   fine \xe2\x80\x94 thank you kindly and goodbye. ",
+        " r\xc3\xa9sum\xc3\xa9 \xc3\xa0 la carte, quite fine indeed, nothing more to add here. "};
+    static char big[65536], piece[256];
+    static seenhit want[2048], got[2048];
+    unsigned seed = 20261121;
+    size_t checked = 0, regioned = 0;
+    for (int it = 0; it < 300; it++) {
+        size_t len = 0, nwant = 0;
+        int npieces = 1 + rand_r(&seed) % (it % 10 == 9 ? 24 : 5);
+        for (int f = 0; f < 8; f++) { /* ~600 bytes first: past RG__PAIR_REGION_BYTES */
+            const char *t = fill[rand_r(&seed) % 3];
+            memcpy(big + len, t, strlen(t));
+            len += strlen(t);
+        }
+        for (int k = 0; k < npieces; k++) {
+            size_t pl = 0;
+            int kind = rand_r(&seed) % 6;
+            /* Gaps of 18..23 original bytes around the 20-byte window, 38..43 around 40. */
+            size_t g20 = 18 + (size_t)(rand_r(&seed) % 6), g40 = 38 + (size_t)(rand_r(&seed) % 6);
+#define PUT(str) (memcpy(piece + pl, (str), strlen(str)), pl += strlen(str))
+            switch (kind) {
+            case 0: PUT("SSN"); pl += gap(piece + pl, g20, &seed); PUT("123456789"); break;
+            case 1: PUT("123456789"); pl += gap(piece + pl, g20, &seed); PUT("social security"); break;
+            case 2: PUT("tracking number"); pl += gap(piece + pl, g20, &seed); PUT("123456789"); break;
+            case 3: PUT("damn"); pl += gap(piece + pl, g40, &seed); PUT("river"); break;
+            case 4: PUT("server"); pl += gap(piece + pl, g20, &seed); PUT("10.0.0.12 and 127.0.0.1"); break;
+            default: PUT("trolls"); pl += gap(piece + pl, 1 + (size_t)(rand_r(&seed) % 6), &seed);
+                     PUT("are vermin"); break;
+            }
+#undef PUT
+            rg_request q = {0};
+            q.reply = piece;
+            q.reply_len = pl;
+            assert_int_equal(rg_check(C.e, C.s, &q, C.r), RG_OK);
+            nwant += collect(C.r, len, want + nwant, 2048 - nwant);
+            memcpy(big + len, piece, pl);
+            len += pl;
+            const char *t = fill[rand_r(&seed) % 3];
+            memcpy(big + len, t, strlen(t));
+            len += strlen(t);
+        }
+        rg_request q = {0};
+        q.reply = big;
+        q.reply_len = len;
+        assert_int_equal(rg_check(C.e, C.s, &q, C.r), RG_OK);
+        assert_false(rg_result_flags(C.r) & (RG_FLAG_BUDGET_EXCEEDED | RG_FLAG_HITS_TRUNCATED));
+        size_t ngot = collect(C.r, 0, got, 2048);
+        qsort(want, nwant, sizeof *want, cmp_seen);
+        qsort(got, ngot, sizeof *got, cmp_seen);
+        if (ngot != nwant)
+            fail_msg("iteration %d: %zu hits in the long text, %zu in its pieces", it, ngot, nwant);
+        for (size_t i = 0; i < nwant; i++) {
+            if (strcmp(got[i].det, want[i].det) || got[i].start != want[i].start ||
+                got[i].end != want[i].end || fabs(got[i].score - want[i].score) > 1e-9)
+                fail_msg("iteration %d: %s [%zu,%zu) scores %.2f in the long text, "
+                         "%s [%zu,%zu) %.2f alone", it, got[i].det, got[i].start, got[i].end,
+                         got[i].score, want[i].det, want[i].start, want[i].end, want[i].score);
+        }
+        checked += nwant;
+        regioned += npieces <= 5;
+    }
+    assert_true(checked > 500 && regioned > 200);
+}
+
 static void test_context_errors(void **state)
 {
     (void)state;
@@ -227,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_side_and_slot_phrases),
         cmocka_unit_test(test_gated_detector_context_and_allow),
         cmocka_unit_test(test_many_entries_pair_as_alone),
+        cmocka_unit_test(test_pair_regions_as_alone),
         cmocka_unit_test(test_context_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
