@@ -35,7 +35,7 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 8u /* 2: the expressions behind each database;
+#define BUNDLE_FORMAT 9u /* 2: the expressions behind each database;
                             3: detector scopes, conversation rules;
                             4: the digit-gated databases;
                             5: trigger-literal patterns (rg__pat.back);
@@ -43,7 +43,9 @@
                             7: the pairing databases (allow and context
                                words apart), each gate's longest match;
                             8: a byte range per gate (digits.h
-                               rg__gatedef), the user-message gate */
+                               rg__gatedef), the user-message gate;
+                            9: word boundaries at trigger literals'
+                               ends (rg__pat.edges, literals.h) */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])

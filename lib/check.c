@@ -16,6 +16,7 @@
 #include "metrics.h"
 #include "validate.h"
 #include "conv.h"
+#include "literals.h"
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -235,6 +236,13 @@ static int on_match(unsigned int id, unsigned long long from,
          * starts at or after (earliest occurrence end - its maximum width)
          * and at or before the latest occurrence start (extract_spans). */
         uint32_t end = (uint32_t)to;
+        /* Where the regex asserts a \b at an end of this literal, an
+         * occurrence without one there is in no match (literals.h): the
+         * " rat" of "rating". ASCII boundaries, as the regex's \b. */
+        if ((p->edges & RG__EDGE_LEFT) && !rg__lit_boundary(sc->vtext, sc->vlen, end - p->len))
+            return 0;
+        if ((p->edges & RG__EDGE_RIGHT) && !rg__lit_boundary(sc->vtext, sc->vlen, end))
+            return 0;
         touch(sc, p->det);
         bound(sc, p->det, p->back < end ? end - p->back : 0, end - p->len);
         return 0;

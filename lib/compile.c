@@ -902,6 +902,10 @@ static int build_split(builder *b, int v)
                 rg__pat tp = s->pats[b->ids[v][i]];
                 tp.type = RG__PAT_TRIGGER;
                 tp.len = (uint32_t)strlen(trig[i].v[j]);
+                /* Word boundaries the regex asserts at its ends (a \b,
+                 * ASCII: literals.h), checked by the scan callback. */
+                tp.edges = (uint8_t)(((trig[i].edges[j] & RG__LIT_EDGE_LEFT) ? RG__EDGE_LEFT : 0) |
+                                     ((trig[i].edges[j] & RG__LIT_EDGE_RIGHT) ? RG__EDGE_RIGHT : 0));
                 tp.back = width[i];
                 s->pats[s->npats] = tp;
                 tid[k] = (unsigned)s->npats++;

@@ -34,7 +34,18 @@
  * only ever makes the set weaker, never wrong. Literals are lower-cased
  * and matched caselessly: a superset of any case the regex matches
  * (without UCP, Hyperscan and PCRE2 fold ASCII only). Lookarounds, \b and
- * anchors match the empty string. */
+ * anchors match the empty string.
+ *
+ * A \b is also remembered at the ends of the strings it borders: a string
+ * carries "the regex asserts a word boundary at my start / end" (EDGE_L,
+ * EDGE_R), kept through concatenation when the \b is at the outer end and
+ * dropped when it ends up inside. The caller then takes an occurrence of
+ * the literal only where the text has that boundary: the occurrence a
+ * match holds has it, so none is lost, and " rat" of "you (...) rats?\b"
+ * no longer fires on every "rating" and "rather" (the slowest long replies:
+ * 8 false triggers each, a PCRE2 run apiece). Boundaries are ASCII ones:
+ * no pattern is compiled with UCP, so \w is [A-Za-z0-9_] in both engines
+ * and every byte >= 0x80 is a non-word byte (rg__lit_boundary). */
 #include "literals.h"
 #include "digits.h"
 #include <stdint.h>
@@ -50,7 +61,10 @@
 typedef struct str {
     const char *p;
     uint32_t n;
+    uint32_t e; /* EDGE_L | EDGE_R; an empty string has both or neither */
 } str;
+
+enum { EDGE_L = RG__LIT_EDGE_LEFT, EDGE_R = RG__LIT_EDGE_RIGHT };
 
 typedef struct sset {
     str *v;
@@ -115,15 +129,20 @@ static int cmp_str(const void *x, const void *y)
     return memcmp(a->p, b->p, a->n);
 }
 
+/* Sort and drop repeats; a string kept once keeps only the boundaries
+ * all its copies had (any copy may be the one a match holds). */
 static void dedupe(sset *s)
 {
     if (s->n < 2)
         return;
     qsort(s->v, s->n, sizeof *s->v, cmp_str);
     uint32_t k = 1;
-    for (uint32_t i = 1; i < s->n; i++)
+    for (uint32_t i = 1; i < s->n; i++) {
         if (cmp_str(&s->v[i], &s->v[k - 1]))
             s->v[k++] = s->v[i];
+        else
+            s->v[k - 1].e &= s->v[i].e;
+    }
     s->n = k;
 }
 
@@ -136,19 +155,38 @@ static int one_byte(rd *r, sset *s, int c)
     *b = (char)lower(c);
     s->v[0].p = b;
     s->v[0].n = 1;
+    s->v[0].e = 0;
     s->n = 1;
     return 0;
 }
 
-static int empty_only(rd *r, sset *s)
+/* {""}; `edges`: EDGE_L | EDGE_R for a \b, 0 otherwise. */
+static int empty_set(rd *r, sset *s, uint32_t edges)
 {
     s->v = ar_alloc(r, sizeof *s->v);
     if (!s->v)
         return -1;
     s->v[0].p = "";
     s->v[0].n = 0;
+    s->v[0].e = edges;
     s->n = 1;
     return 0;
+}
+
+static int empty_only(rd *r, sset *s) { return empty_set(r, s, 0); }
+
+/* The boundaries of a concatenation x y at its outer ends. An empty
+ * string's boundary is at the one place it sits: next to the other. */
+static uint32_t cat_edges(const str *x, const str *y)
+{
+    if (!x->n && !y->n)
+        return x->e | y->e ? EDGE_L | EDGE_R : 0;
+    uint32_t e = 0;
+    if (x->n ? (x->e & EDGE_L) : (x->e || (y->e & EDGE_L)))
+        e |= EDGE_L;
+    if (y->n ? (y->e & EDGE_R) : (y->e || (x->e & EDGE_R)))
+        e |= EDGE_R;
+    return e;
 }
 
 /* a x b into *o; -1 when it would be too large (or on failure). */
@@ -174,6 +212,7 @@ static int cross(rd *r, const sset *a, const sset *b, sset *o)
             memcpy(m + a->v[i].n, b->v[j].p, b->v[j].n);
             o->v[o->n].p = m;
             o->v[o->n].n = n;
+            o->v[o->n].e = cat_edges(&a->v[i], &b->v[j]);
             o->n++;
         }
     dedupe(o);
@@ -237,11 +276,11 @@ static int best_req(const info *x, sset *out)
 
 static void any_char(info *x) { memset(x, 0, sizeof *x); }
 
-static int empty_atom(rd *r, info *x)
+static int empty_atom(rd *r, info *x, uint32_t edges)
 {
     memset(x, 0, sizeof *x);
     x->exact = 1;
-    return empty_only(r, &x->E);
+    return empty_set(r, &x->E, edges);
 }
 
 static void skip_ws(rd *r)
@@ -261,7 +300,7 @@ static void skip_ws(rd *r)
     }
 }
 
-enum { ESC_BYTE, ESC_EMPTY, ESC_ANY };
+enum { ESC_BYTE, ESC_EMPTY, ESC_BOUNDARY, ESC_ANY };
 
 /* An escape after its backslash: a byte (*code), an assertion (empty) or
  * a class of characters (any). Unknown escapes set r->bad. */
@@ -295,7 +334,9 @@ static int escape(rd *r, int in_class, int *code)
     }
     if (strchr("dDwWsShHvVRN", c))
         return ESC_ANY;
-    if (!in_class && strchr("bBAzZG", c))
+    if (!in_class && c == 'b')
+        return ESC_BOUNDARY;
+    if (!in_class && strchr("BAzZG", c))
         return ESC_EMPTY;
     if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) {
         r->bad = 1; /* back-references, \p, \Q, \k, \c, \o, \0... */
@@ -392,6 +433,7 @@ static void char_class(rd *r, info *x)
             *b = (char)k;
             x->E.v[x->E.n].p = b;
             x->E.v[x->E.n].n = 1;
+            x->E.v[x->E.n].e = 0;
             x->E.n++;
         }
     x->exact = 1;
@@ -562,7 +604,7 @@ static void group(rd *r, int depth, info *x, int *opts)
         return;
     }
     r->p++;
-    if (lookaround && empty_atom(r, x))
+    if (lookaround && empty_atom(r, x, 0))
         return;
 }
 
@@ -593,13 +635,13 @@ static void sequence(rd *r, int depth, info *out)
                 memset(&x, 0, sizeof x);
                 x.exact = 1;
                 one_byte(r, &x.E, code);
-            } else if (kind == ESC_EMPTY) {
-                empty_atom(r, &x);
+            } else if (kind == ESC_EMPTY || kind == ESC_BOUNDARY) {
+                empty_atom(r, &x, kind == ESC_BOUNDARY ? EDGE_L | EDGE_R : 0);
             } else {
                 any_char(&x);
             }
         } else if (c == '^' || c == '$') {
-            empty_atom(r, &x);
+            empty_atom(r, &x, 0);
         } else if (c == '.' || c >= 0x80) {
             any_char(&x);
         } else if (c == '*' || c == '+' || c == '?' || c == '{') {
@@ -688,12 +730,28 @@ static uint32_t hash_bytes(const char *p, uint32_t n)
     return h;
 }
 
+/* Does y, found at offset o of x, have its boundaries wherever x occurs
+ * with x's? Inside x they are fixed by x's bytes; at x's ends, x's own. */
+static int edges_hold(const str *x, const str *y, uint32_t o)
+{
+    const unsigned char *p = (const unsigned char *)x->p;
+    if ((y->e & EDGE_L) &&
+        !(o == 0 ? (x->e & EDGE_L) : rg__lit_word(p[o - 1]) != rg__lit_word(p[o])))
+        return 0;
+    uint32_t e = o + y->n;
+    if ((y->e & EDGE_R) &&
+        !(e == x->n ? (x->e & EDGE_R) : rg__lit_word(p[e - 1]) != rg__lit_word(p[e])))
+        return 0;
+    return 1;
+}
+
 /* Drop every literal that contains another: text with it has the shorter
- * one too, so the set triggers on the same texts with fewer literals. s
- * is sorted by length (dedupe), so a literal can only contain one kept
- * before it; those are found by looking up its substrings of each kept
- * length in a hash set (pairwise search took 100 ms for the 3,000
- * literals of en.insult.aimed). Returns the new count (s->n too). */
+ * one too (where the shorter one's boundaries hold, edges_hold), so the
+ * set triggers on the same texts with fewer literals. s is sorted by
+ * length (dedupe), so a literal can only contain one kept before it;
+ * those are found by looking up its substrings of each kept length in a
+ * hash set (pairwise search took 100 ms for the 3,000 literals of
+ * en.insult.aimed). Returns the new count (s->n too). */
 static uint32_t minimise(rd *r, sset *s)
 {
     uint32_t cap = 16;
@@ -716,7 +774,7 @@ static uint32_t minimise(rd *r, sset *s)
                 for (; slot[h]; h = (h + 1) & (cap - 1)) {
                     const str *y = &s->v[slot[h] - 1];
                     if (y->n == L && !memcmp(y->p, x->p + o, L)) {
-                        redundant = 1;
+                        redundant = edges_hold(x, y, o);
                         break;
                     }
                 }
@@ -744,6 +802,7 @@ void rg__lits_free(const rg_allocator *a, rg__lits *l)
     for (size_t i = 0; i < l->n; i++)
         rg__free(a, l->v[i]);
     rg__free(a, l->v);
+    rg__free(a, l->edges);
     memset(l, 0, sizeof *l);
 }
 
@@ -789,7 +848,8 @@ int rg__trigger_literals(const rg_allocator *a, const char *expr, size_t min_len
         uint32_t k = minimise(&r, &s);
         if (k && k <= maxn && strong(&s, min_len)) {
             out->v = rg__calloc(a, k, sizeof *out->v);
-            if (!out->v) {
+            out->edges = rg__calloc(a, k, sizeof *out->edges);
+            if (!out->v || !out->edges) {
                 rc = -1;
             } else {
                 for (uint32_t i = 0; i < k && rc == 0; i++) {
@@ -800,6 +860,7 @@ int rg__trigger_literals(const rg_allocator *a, const char *expr, size_t min_len
                     }
                     memcpy(out->v[i], s.v[i].p, s.v[i].n);
                     out->v[i][s.v[i].n] = '\0';
+                    out->edges[i] = (unsigned char)s.v[i].e;
                     out->n = i + 1;
                 }
                 out->minlen = minlen(&s);

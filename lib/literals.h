@@ -5,14 +5,40 @@
 #include "alloc.h"
 #include <stddef.h>
 
+/* Where the regex asserts a word boundary (\b) around a literal. */
+#define RG__LIT_EDGE_LEFT 1u  /* at its start */
+#define RG__LIT_EDGE_RIGHT 2u /* at its end */
+
 typedef struct rg__lits {
     char **v;    /* n NUL-terminated literals (no NUL bytes inside) */
+    unsigned char *edges; /* per literal: RG__LIT_EDGE_* */
     size_t n;
     size_t minlen; /* the shortest one's length */
 } rg__lits;
 
+/* A word byte for \b without UCP (both engines): [A-Za-z0-9_]. Bytes of
+ * UTF-8 sequences (>= 0x80) are not: no code point above 0x7F is a word
+ * character in that mode. */
+static inline int rg__lit_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_';
+}
+
+/* Is there a word boundary (\b) at offset pos of t[0..n)? Outside the
+ * text counts as a non-word byte. */
+static inline int rg__lit_boundary(const char *t, size_t n, size_t pos)
+{
+    int before = pos > 0 && pos <= n && rg__lit_word((unsigned char)t[pos - 1]);
+    int after = pos < n && rg__lit_word((unsigned char)t[pos]);
+    return before != after;
+}
+
 /* Trigger literals for Hyperscan/PCRE expression `expr`: every match of
  * the expression contains one of them (compared without ASCII case).
+ * An occurrence counts only where the text has the word boundaries its
+ * edges say the regex asserts there (rg__lit_boundary): the occurrence a
+ * match holds always has them.
  * Returns 1 and fills *out (free with rg__lits_free) when the reader found
  * such a set of at most `maxn` literals, each at least `minlen` bytes long
  * or holding a byte rare in prose (one of @/\#$%^&*=<>{}[]|~`_: "@" and

@@ -19,6 +19,9 @@ enum { RG__PAT_WORD = 0, RG__PAT_ALLOW = 1, RG__PAT_REGEX = 2, RG__PAT_CONTEXT =
        RG__PAT_TRIGGER = 4 };
 /* Boundary checks a word pattern needs: its first/last byte is a word
  * character, so the neighbouring code point must not be one. */
+/* Words, allow and context entries: no word character (normalize.c
+ * rg__word_before/after) may touch that end. Trigger literals: the regex
+ * asserts \b there (literals.h rg__lit_boundary). */
 enum { RG__EDGE_LEFT = 1, RG__EDGE_RIGHT = 2 };
 
 typedef struct rg__pat {

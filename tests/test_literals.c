@@ -20,14 +20,19 @@
 
 static rg_allocator A;
 
-/* The set as one string: literals sorted by length then bytes, '|'-joined. */
+/* The set as one string: literals sorted by length then bytes, '|'-joined,
+ * each with "\\b" where the regex asserts a word boundary at that end. */
 static void joined(const rg__lits *l, char *out, size_t cap)
 {
     out[0] = '\0';
     for (size_t i = 0; i < l->n; i++) {
         if (i)
             strncat(out, "|", cap - strlen(out) - 1);
+        if (l->edges[i] & RG__LIT_EDGE_LEFT)
+            strncat(out, "\\b", cap - strlen(out) - 1);
         strncat(out, l->v[i], cap - strlen(out) - 1);
+        if (l->edges[i] & RG__LIT_EDGE_RIGHT)
+            strncat(out, "\\b", cap - strlen(out) - 1);
     }
 }
 
@@ -43,7 +48,16 @@ static const lcase cases[] = {
     {"(?i)ABCD", "abcd"},                       /* lower-cased, matched caselessly */
     {"[Aa]bcd", "abcd"},
     {"[ab]cde", "acde|bcde"},
-    {"\\bfoo\\b bar", "foo bar"},               /* assertions are empty */
+    {"\\bfoo\\b bar", "\\bfoo bar"},            /* assertions are empty; a \\b inside is lost */
+    /* Boundaries at a literal's ends. */
+    {"(?:you|u) (?:rat|rats)\\b", "u rat\\b|u rats\\b"}, /* "u rats" does not hold "u rat\\b" */
+    {"\\b(?:abcd|xabcd)e", "\\babcde|\\bxabcde"},
+    {"\\bfooo(?:bar)?\\b", "\\bfooo\\b|\\bfooobar\\b"},
+    {"\\b(?:wxyz|wxyz )", "\\bwxyz"},               /* "wxyz " holds "\\bwxyz" */
+    {"(?:\\babcd|abcd)", "abcd"},                   /* a copy without: none */
+    {"(?:\\b)?abcd", "abcd"},                       /* an optional \\b asserts nothing */
+    {"x\\b\\bwxyz\\b", "xwxyz\\b"},             /* inside the run: lost */
+    {"(?:\\bab|cd)(?:ef|gh)\\b", "\\babef\\b|\\babgh\\b|cdef\\b|cdgh\\b"},
     {"^hello$", "hello"},
     {"(?x) foo [ ] bar  # comment\n baz", "foo barbaz"},
     {"(?x)ab\\ cd", "ab cd"},                   /* escaped space in (?x) */
@@ -137,12 +151,16 @@ static void test_limits(void **state)
     rg__lits_free(&A, &l);
 }
 
+/* Does t hold an occurrence of a literal with the boundaries its edges
+ * ask for (what the scan callback accepts)? */
 static int contains_any(const char *t, size_t n, const rg__lits *l)
 {
     for (size_t i = 0; i < l->n; i++) {
         size_t m = strlen(l->v[i]);
         for (size_t j = 0; j + m <= n; j++)
-            if (!strncasecmp(t + j, l->v[i], m))
+            if (!strncasecmp(t + j, l->v[i], m) &&
+                (!(l->edges[i] & RG__LIT_EDGE_LEFT) || rg__lit_boundary(t, n, j)) &&
+                (!(l->edges[i] & RG__LIT_EDGE_RIGHT) || rg__lit_boundary(t, n, j + m)))
                 return 1;
     }
     return 0;
@@ -160,6 +178,14 @@ static const char *const sound[] = {
     "x*(?:abc|bcd)y?",
     "(?:a|b)(?:c|d)(?:e|f)(?:a|b)",
     "[a-c][d-f]ab",
+    "(?:ab|abc)\\b[ .]",
+    "\\b[ .]?(?:cd|d)\\b",
+    "(?:x|\\by)(?:ab)\\b",
+    "(?:a|b)?\\b(?:ab|ba)\\b",
+    "(?i)\\b(?:ab|ba)(?:\\b|c)",
+    "(?:\\b)?(?:ab|ba)(?:\\b)?",
+    "(?:ab|\\bab)(?:\\bc|d)",
+    "\\b\\.?ab\\b",
 };
 
 static void test_soundness(void **state)
