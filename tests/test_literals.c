@@ -73,7 +73,10 @@ static const lcase cases[] = {
     {"(?<n>abc)d", "abcd"},
     {"a\\.b\\x41", "a.ba"},
     {"(?:abx|abxc)dd", "abxdd|abxcdd"},
-    {"(?:you|u) (?:idiot|moron)", "u idiot|u moron"}, /* "you idiot" has "u idiot" */
+    {"(?:you|u) (?:idiot|moron)", " idiot| moron"},  /* 6 bytes: the smaller set */
+    /* Shorter runs that start later: at a space, an alternation, a \\b. */
+    {"(?:you|u)(?:r| are) (?:such an? )?(?:idiot|moron)\\b", "idiot\\b|moron\\b"},
+    {"\\b(?:kill|stab|shoot) (?:you|u)\\b", "\\bkill u\\b|\\bstab u\\b|\\bshoot u\\b|\\bkill you\\b|\\bstab you\\b|\\bshoot you\\b"},
     {"x{0}abcd", "abcd"},
     {"(?:abcd)+", "abcd"},
     {"ab*cd", NULL},                            /* "a", "cd": too short */
