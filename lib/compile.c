@@ -906,7 +906,8 @@ static int build_split(builder *b, int v)
                  * ASCII: literals.h), checked by the scan callback. */
                 tp.edges = (uint8_t)(((trig[i].edges[j] & RG__LIT_EDGE_LEFT) ? RG__EDGE_LEFT : 0) |
                                      ((trig[i].edges[j] & RG__LIT_EDGE_RIGHT) ? RG__EDGE_RIGHT : 0));
-                tp.back = width[i];
+                /* A prefix literal: the match starts where it does. */
+                tp.back = trig[i].prefix ? tp.len : width[i];
                 s->pats[s->npats] = tp;
                 tid[k] = (unsigned)s->npats++;
             }

@@ -83,6 +83,8 @@ enum { EDGE_L = RG__LIT_EDGE_LEFT, EDGE_R = RG__LIT_EDGE_RIGHT };
 typedef struct sset {
     str *v;
     uint32_t n;
+    uint8_t pfx; /* as a requirement: every match of its node starts with
+                    one of these (then a match starts where it occurs) */
 } sset;
 
 typedef struct info {
@@ -171,6 +173,7 @@ static int one_byte(rd *r, sset *s, int c)
     s->v[0].n = 1;
     s->v[0].e = 0;
     s->n = 1;
+    s->pfx = 0;
     return 0;
 }
 
@@ -184,6 +187,7 @@ static int empty_set(rd *r, sset *s, uint32_t edges)
     s->v[0].n = 0;
     s->v[0].e = edges;
     s->n = 1;
+    s->pfx = 0;
     return 0;
 }
 
@@ -216,6 +220,7 @@ static int cross(rd *r, const sset *a, const sset *b, sset *o)
     if (!o->v)
         return -1;
     o->n = 0;
+    o->pfx = 0;
     for (uint32_t i = 0; i < a->n; i++)
         for (uint32_t j = 0; j < b->n; j++) {
             uint32_t n = a->v[i].n + b->v[j].n;
@@ -243,6 +248,7 @@ static int unite(rd *r, const sset *a, const sset *b, sset *o)
     memcpy(o->v, a->v, a->n * sizeof *o->v);
     memcpy(o->v + a->n, b->v, b->n * sizeof *o->v);
     o->n = a->n + b->n;
+    o->pfx = a->pfx && b->pfx;
     dedupe(o);
     return 0;
 }
@@ -276,7 +282,9 @@ static int better(const sset *a, const sset *b)
         return a->n < b->n;
     if (la != lb)
         return la > lb;
-    return a->n < b->n;
+    if (a->n != b->n)
+        return a->n < b->n;
+    return a->pfx > b->pfx; /* a prefix set bounds PCRE2 to where it occurs */
 }
 
 /* Offer s as a requirement: usable when it is non-empty and has no empty
@@ -291,15 +299,33 @@ static void offer(int *have, sset *best, const sset *s)
     }
 }
 
-/* The best requirement of a node (its R, or its E used as one). */
+/* Offer s with its prefix flag set to pfx. */
+static void offer_as(int *have, sset *best, const sset *s, int pfx)
+{
+    sset c = *s;
+    c.pfx = (uint8_t)(pfx != 0);
+    offer(have, best, &c);
+}
+
+/* The best requirement of a node (its R, or its E used as one: every
+ * match of the node is one of E, so E is a prefix set). */
 static int best_req(const info *x, sset *out)
 {
     int have = 0;
     if (x->req)
         offer(&have, out, &x->R);
     if (x->exact)
-        offer(&have, out, &x->E);
+        offer_as(&have, out, &x->E, 1);
     return have;
+}
+
+/* Are all strings of s empty (nothing consumed yet)? */
+static int all_empty(const sset *s)
+{
+    for (uint32_t i = 0; i < s->n; i++)
+        if (s->v[i].n)
+            return 0;
+    return 1;
 }
 
 static void any_char(info *x) { memset(x, 0, sizeof *x); }
@@ -662,7 +688,9 @@ static void sequence(rd *r, int depth, info *out)
     sset run, best;
     sset sub[MAXSUB];
     size_t nsub = 0;
-    int allexact = 1, have = 0, prev_word = 1;
+    /* from_start: the run began where the sequence begins, so it is a
+     * prefix of every match (pfx). */
+    int allexact = 1, have = 0, prev_word = 1, from_start = 1;
     memset(out, 0, sizeof *out);
     if (empty_only(r, &run))
         return;
@@ -717,7 +745,7 @@ static void sequence(rd *r, int depth, info *out)
                 if ((uint64_t)sub[j].n * x.E.n <= MAXSUBN && cross(r, &sub[j], &x.E, &t) == 0)
                     sub[k++] = t;
                 else
-                    offer(&have, &best, &sub[j]);
+                    offer_as(&have, &best, &sub[j], 0);
                 if (failed(r))
                     return;
             }
@@ -728,7 +756,7 @@ static void sequence(rd *r, int depth, info *out)
             prev_word = last_word(&x.E);
         } else {
             for (size_t j = 0; j < nsub; j++)
-                offer(&have, &best, &sub[j]);
+                offer_as(&have, &best, &sub[j], 0);
             nsub = 0;
             prev_word = 1; /* unknown: no sub-run starts right after it */
         }
@@ -739,19 +767,21 @@ static void sequence(rd *r, int depth, info *out)
         if (failed(r))
             return;
         /* The run ends here: it, and what x requires, are candidates. */
-        offer(&have, &best, &run);
+        offer_as(&have, &best, &run, from_start);
+        int first = from_start && all_empty(&run); /* x is where matches start */
         sset xr;
         if (best_req(&x, &xr))
-            offer(&have, &best, &xr);
+            offer_as(&have, &best, &xr, xr.pfx && first);
         allexact = 0;
+        from_start = x.exact && first;
         if (x.exact)
             run = x.E;
         else if (empty_only(r, &run))
             return;
     }
-    offer(&have, &best, &run);
+    offer_as(&have, &best, &run, from_start);
     for (size_t j = 0; j < nsub; j++)
-        offer(&have, &best, &sub[j]);
+        offer_as(&have, &best, &sub[j], 0);
     if (allexact) {
         out->exact = 1;
         out->E = run;
@@ -782,7 +812,7 @@ static void alternation(rd *r, int depth, info *out)
             return;
         sset br, t;
         if (req && best_req(&b, &br) && unite(r, &acc, &br, &t) == 0)
-            acc = t;
+            acc = t; /* a prefix set only if every branch's is (unite) */
         else
             req = 0;
         if (exact && b.exact && unite(r, &E, &b.E, &t) == 0)
@@ -852,6 +882,10 @@ static uint32_t minimise(rd *r, sset *s)
                     const str *y = &s->v[slot[h] - 1];
                     if (y->n == L && !memcmp(y->p, x->p + o, L)) {
                         redundant = edges_hold(x, y, o);
+                        /* A match then starts before the kept literal: the
+                         * set is no longer one of prefixes. */
+                        if (redundant && o > 0)
+                            s->pfx = 0;
                         break;
                     }
                 }
@@ -895,7 +929,10 @@ static int rare_byte(unsigned char c)
 static int strong(const sset *s, size_t min_len)
 {
     for (uint32_t i = 0; i < s->n; i++) {
-        if (s->v[i].n >= min_len)
+        /* A whole word (a boundary at both ends) counts them as bytes:
+         * "\\bup\\b" is as rare as a 4-byte literal, "\\bco" is not. */
+        uint32_t e = s->v[i].e == (EDGE_L | EDGE_R) ? 2u : 0u;
+        if (s->v[i].n + e >= min_len)
             continue;
         int rare = 0;
         for (uint32_t k = 0; k < s->v[i].n && !rare; k++)
@@ -941,6 +978,7 @@ int rg__trigger_literals(const rg_allocator *a, const char *expr, size_t min_len
                     out->n = i + 1;
                 }
                 out->minlen = minlen(&s);
+                out->prefix = s.pfx;
                 if (rc == 0)
                     rc = 1;
             }

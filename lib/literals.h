@@ -14,6 +14,8 @@ typedef struct rg__lits {
     unsigned char *edges; /* per literal: RG__LIT_EDGE_* */
     size_t n;
     size_t minlen; /* the shortest one's length */
+    int prefix;    /* every match starts with one of them: where the
+                      occurrence starts is where the match starts */
 } rg__lits;
 
 /* A word byte for \b without UCP (both engines): [A-Za-z0-9_]. Bytes of

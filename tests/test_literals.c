@@ -169,7 +169,21 @@ static int contains_any(const char *t, size_t n, const rg__lits *l)
     return 0;
 }
 
-/* Soundness: a text PCRE2 matches contains a trigger literal. */
+/* Does a literal of l (with its boundaries) occur at offset at of t? */
+static int starts_with_any(const char *t, size_t n, size_t at, const rg__lits *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        size_t m = strlen(l->v[i]);
+        if (at + m <= n && !strncasecmp(t + at, l->v[i], m) &&
+            (!(l->edges[i] & RG__LIT_EDGE_LEFT) || rg__lit_boundary(t, n, at)) &&
+            (!(l->edges[i] & RG__LIT_EDGE_RIGHT) || rg__lit_boundary(t, n, at + m)))
+            return 1;
+    }
+    return 0;
+}
+
+/* Soundness: a text PCRE2 matches contains a trigger literal; with a
+ * prefix set, one at the match's start. */
 static const char *const sound[] = {
     "(?:ab|cd)e?f",
     "a(?:b|c){1,2}d",
@@ -189,7 +203,40 @@ static const char *const sound[] = {
     "(?:\\b)?(?:ab|ba)(?:\\b)?",
     "(?:ab|\\bab)(?:\\bc|d)",
     "\\b\\.?ab\\b",
+    "(?:ab|cd)(?:e|f)+x?",
+    "\\b(?:ab|bc|abc)\\b[^.]*d",
+    "(?:\\bab|ba){1,}[ .]",
+    "(?:ab|b)c+(?:d|e)",
 };
+
+/* Which sets are prefix sets (every match starts with one of them). */
+static const struct {
+    const char *re;
+    int prefix;
+} prefixes[] = {
+    {"\\b(?:take|taking|up)\\b[^.]{0,40}?\\d+ ?mg", 1},
+    {"(?:abcd|efgh)\\w*", 1},
+    {"x*(?:abcd|efgh)", 0},            /* a match may start with x */
+    {"\\w+ (?:abcd|efgh)", 0},
+    {"(?:\\babcd|efgh)+\\d", 1},
+    {"(?:abcd|xyzw) (?:efgh|ijkl)", 1},  /* the whole run */
+    {"(?:you|u) (?:rats|mice)\\b", 0},  /* minimised: "you rats" holds "u rats" */
+    {"(?:abcd\\w+|\\d+efgh)", 0},     /* one branch's set is not a prefix */
+    {"\\w+ (?:abcd|efgh)\\w+", 0},      /* a run after a variable start */
+    {"(?:you|u) (?:abcd|efgh)\\b\\w*", 0}, /* " abcd\\b", a shorter run that starts later */
+};
+
+static void test_prefix(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof prefixes / sizeof prefixes[0]; i++) {
+        rg__lits l;
+        assert_int_equal(rg__trigger_literals(&A, prefixes[i].re, 4, 2048, &l), 1);
+        if (l.prefix != prefixes[i].prefix)
+            fail_msg("/%s/: prefix %d, expected %d", prefixes[i].re, l.prefix, prefixes[i].prefix);
+        rg__lits_free(&A, &l);
+    }
+}
 
 static void test_soundness(void **state)
 {
@@ -198,7 +245,7 @@ static void test_soundness(void **state)
     pcre2_match_data *md = pcre2_match_data_create(8, NULL);
     assert_non_null(md);
     srand(20261121);
-    size_t matches = 0;
+    size_t matches = 0, prefixed = 0;
     for (size_t p = 0; p < sizeof sound / sizeof sound[0]; p++) {
         int err;
         PCRE2_SIZE off;
@@ -219,6 +266,12 @@ static void test_soundness(void **state)
             if (!contains_any(text, n, &l))
                 fail_msg("/%s/ matches \"%.*s\", which has none of its %zu literals",
                          sound[p], (int)n, text, l.n);
+            /* A prefix set: the (leftmost) match starts with one of them. */
+            size_t ms = pcre2_get_ovector_pointer(md)[0];
+            if (l.prefix && !starts_with_any(text, n, ms, &l))
+                fail_msg("/%s/ matches \"%.*s\" at %zu, where none of its prefix literals is",
+                         sound[p], (int)n, text, ms);
+            prefixed += l.prefix;
             here++;
         }
         if (here < 20)
@@ -228,7 +281,7 @@ static void test_soundness(void **state)
         pcre2_code_free(re);
     }
     pcre2_match_data_free(md);
-    assert_true(matches > 1000);
+    assert_true(matches > 1000 && prefixed > 500);
 }
 
 int main(void)
@@ -238,6 +291,7 @@ int main(void)
         cmocka_unit_test(test_known),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_soundness),
+        cmocka_unit_test(test_prefix),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
