@@ -87,13 +87,17 @@ int rg__scratch_fit(rg_scratch *sc, const rg__snapshot *s)
         uint32_t *t = rg__calloc(a, nd, sizeof *t);
         uint32_t *tlo = rg__calloc(a, nd, sizeof *tlo);
         uint32_t *thi = rg__calloc(a, nd, sizeof *thi);
-        if (!dm || !df || !doff || !t || !tlo || !thi) {
+        uint32_t *tw = rg__calloc(a, nd * 2 * RG__TRIG_WINDOWS, sizeof *tw);
+        uint8_t *tnw = rg__calloc(a, nd, sizeof *tnw);
+        if (!dm || !df || !doff || !t || !tlo || !thi || !tw || !tnw) {
             rg__free(a, dm);
             rg__free(a, df);
             rg__free(a, doff);
             rg__free(a, t);
             rg__free(a, tlo);
             rg__free(a, thi);
+            rg__free(a, tw);
+            rg__free(a, tnw);
             return -1;
         }
         rg__free(a, sc->det_max);
@@ -102,6 +106,10 @@ int rg__scratch_fit(rg_scratch *sc, const rg__snapshot *s)
         rg__free(a, sc->touched);
         rg__free(a, sc->trig_lo);
         rg__free(a, sc->trig_hi);
+        rg__free(a, sc->trig_w);
+        rg__free(a, sc->trig_nw);
+        sc->trig_w = tw;
+        sc->trig_nw = tnw;
         sc->det_max = dm;
         sc->det_flag = df;
         sc->det_off = doff;
@@ -157,6 +165,8 @@ void rg__scratch_release(rg_scratch *sc)
     rg__free(a, sc->det_off);
     rg__free(a, sc->trig_lo);
     rg__free(a, sc->trig_hi);
+    rg__free(a, sc->trig_w);
+    rg__free(a, sc->trig_nw);
     rg__free(a, sc->touched);
     rg__free(a, sc->cat_prod);
     rg__free(a, sc->cat_max);
@@ -182,18 +192,39 @@ static inline void touch(rg_scratch *sc, uint32_t det)
 }
 
 /* Flag regex det for PCRE2, its matches starting in [lo, hi]: the bounds
- * of every flag so far are joined (extract_spans). */
+ * of every flag so far are joined (trig_lo/hi), and also kept apart as
+ * up to RG__TRIG_WINDOWS windows in order (extract_spans searches each:
+ * "take" near the top of a long reply and "up" near its end are two
+ * short searches, not one over the whole reply). */
 static inline void bound(rg_scratch *sc, uint32_t det, uint32_t lo, uint32_t hi)
 {
+    uint32_t *w = &sc->trig_w[(size_t)det * 2 * RG__TRIG_WINDOWS];
     if (!(sc->det_flag[det] & RG__DF_TRIG)) {
         sc->det_flag[det] |= RG__DF_REGEX | RG__DF_TRIG;
         sc->trig_lo[det] = lo;
         sc->trig_hi[det] = hi;
+        w[0] = lo;
+        w[1] = hi;
+        sc->trig_nw[det] = 1;
+        return;
+    }
+    if (lo < sc->trig_lo[det])
+        sc->trig_lo[det] = lo;
+    if (hi > sc->trig_hi[det])
+        sc->trig_hi[det] = hi;
+    uint8_t n = sc->trig_nw[det];
+    if (n == RG__TRIG_UNORDERED)
+        return;
+    uint32_t *last = &w[2 * (n - 1)];
+    if (lo < last[0]) {
+        sc->trig_nw[det] = RG__TRIG_UNORDERED; /* out of order: joined bounds */
+    } else if (n == RG__TRIG_WINDOWS || lo <= last[1] + RG__TRIG_JOIN) {
+        if (hi > last[1])
+            last[1] = hi;
     } else {
-        if (lo < sc->trig_lo[det])
-            sc->trig_lo[det] = lo;
-        if (hi > sc->trig_hi[det])
-            sc->trig_hi[det] = hi;
+        last[2] = lo;
+        last[3] = hi;
+        sc->trig_nw[det] = (uint8_t)(n + 1);
     }
 }
 
@@ -324,6 +355,24 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
     if ((f & (RG__DF_TRIG | RG__DF_WHOLE)) != RG__DF_TRIG ||
         !(d->pcre_opts & PCRE2_USE_OFFSET_LIMIT))
         return spans_from(sc, d, di, 0, &k, &end);
+    uint8_t nw = sc->trig_nw[di];
+    if (nw >= 2 && nw <= RG__TRIG_WINDOWS) {
+        /* Windows in order and apart (bound): each searched from its start
+         * (or the last match's end) to its limit, as regions are above. */
+        const uint32_t *w = &sc->trig_w[(size_t)di * 2 * RG__TRIG_WINDOWS];
+        int rc = 0;
+        for (uint8_t i = 0; i < nw && rc == 0 && !sc->timed_out; i++) {
+            PCRE2_SIZE off = w[2 * i] > end ? w[2 * i] : end;
+            while (off > 0 && off < sc->vlen && ((unsigned char)sc->vtext[off] & 0xC0) == 0x80)
+                off--;
+            if (off > sc->vlen)
+                break;
+            pcre2_set_offset_limit(sc->mctx, w[2 * i + 1]);
+            rc = spans_from(sc, d, di, off, &k, &end);
+        }
+        pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
+        return rc;
+    }
     /* Flagged by trigger literals (on_match): every match starts in
      * [trig_lo, trig_hi], so PCRE2 starts at trig_lo (moved back to a code
      * point boundary: the view is UTF-8 and matched without a check; \b

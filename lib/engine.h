@@ -33,6 +33,9 @@ typedef struct rg__rawhit {
 #define RG__MAX_RAWHITS 4096   /* stored word/allow matches per check */
 #define RG__MAX_PCRE_MATCHES 256 /* spans extracted per regex detector */
 #define RG__DEADLINE_EVERY 64  /* callbacks between two clock reads */
+#define RG__TRIG_WINDOWS 4     /* PCRE2 windows kept per trigger-flagged regex */
+#define RG__TRIG_JOIN 64       /* windows closer than this are one */
+#define RG__TRIG_UNORDERED 0xFF
 #define RG__CLOCK_BYTES 4096   /* replies this long read the clock between views */
 #define RG__CLOCK_BUDGET_NS 200000 /* and so do all replies under budgets this short */
 
@@ -57,6 +60,9 @@ struct rg_scratch {
                                     latest start of its trigger literals in the view;
                                     with RG__DF_REGIONS: the regions of gate trig_hi
                                     (regs) that flagged it, a bit each, in trig_lo */
+    uint32_t *trig_w;            /* per detector with RG__DF_TRIG: up to
+                                    RG__TRIG_WINDOWS [lo, hi] pairs, in order, apart */
+    uint8_t *trig_nw;            /* how many; RG__TRIG_UNORDERED: use trig_lo/hi */
     uint32_t *touched;           /* detectors with det_max or det_trig set */
     size_t ntouched;
     double *cat_prod;            /* per category: product of (1 - s) */
