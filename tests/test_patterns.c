@@ -133,6 +133,67 @@ static void test_trigger_literals(void **state)
     RGT_SPAN(rgt_hit(C.r, "p.trig.raw", 0), s, s + 18);
 }
 
+/* Trigger literals far apart in a long reply: PCRE2 searches a window
+ * around each group of occurrences (check.c bound, RG__TRIG_WINDOWS), and
+ * past that many it widens the last. Every phrase gets the span it gets
+ * alone, whatever the gaps (joined below 64 bytes, apart above) and
+ * however many phrases; the near misses stay misses. */
+static void test_trigger_windows(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "you idiot", "YOUUUU absolutely absolutely absolutely idiots", "you morons",
+        "api_key: abc123XYZ", "an idiot-proof plan", "you are not an idiot", "Api-Key = nope",
+        "youre truly moron"};
+    enum { NP = sizeof pieces / sizeof pieces[0] };
+    static char t[16384];
+    unsigned seed = 4242;
+    size_t total = 0;
+    for (int it = 0; it < 200; it++) {
+        size_t n = 0, nwant = 0;
+        size_t ws[64], we[64];
+        const char *wd[64];
+        int count = 1 + rand_r(&seed) % (it % 4 == 3 ? 12 : 5);
+        for (int k = 0; k < count; k++) {
+            size_t gap = (size_t)(rand_r(&seed) % 4 == 0 ? 1 + rand_r(&seed) % 60
+                                                         : 60 + rand_r(&seed) % 400);
+            for (size_t g = 0; g < gap; g++)
+                t[n++] = "the order left on time "[g % 23];
+            t[n++] = ' ';
+            const char *pc = pieces[rand_r(&seed) % NP];
+            rgt_verdict(&C, NULL, pc);
+            for (size_t h = 0; h < rg_result_hit_count(C.r); h++) {
+                const rg_hit *x = rg_result_hit(C.r, h);
+                if (strcmp(x->detector, "p.trig.phrase") && strcmp(x->detector, "p.trig.raw"))
+                    continue; /* "absolutely absolutely" is also p.backref's */
+                ws[nwant] = n + x->start;
+                we[nwant] = n + x->end;
+                wd[nwant++] = strcmp(x->detector, "p.trig.phrase") ? "p.trig.raw" : "p.trig.phrase";
+            }
+            memcpy(t + n, pc, strlen(pc));
+            n += strlen(pc);
+            t[n++] = '.';
+        }
+        rgt_checkn(&C, NULL, t, n);
+        size_t got = rgt_hits_of(C.r, "p.trig.phrase") + rgt_hits_of(C.r, "p.trig.raw");
+        if (got != nwant) {
+            rgt_dump(C.r);
+            fail_msg("iteration %d: %zu hits, %zu expected", it, got, nwant);
+        }
+        size_t kp = 0, kr = 0;
+        for (size_t i = 0; i < nwant; i++) {
+            int phrase = !strcmp(wd[i], "p.trig.phrase");
+            const rg_hit *h = rgt_hit(C.r, wd[i], phrase ? kp++ : kr++);
+            assert_non_null(h);
+            if (h->start != ws[i] || h->end != we[i])
+                fail_msg("iteration %d: %s at [%zu,%zu), expected [%zu,%zu)", it, wd[i],
+                         (size_t)h->start, (size_t)h->end, ws[i], we[i]);
+        }
+        total += nwant;
+    }
+    assert_true(total > 300);
+}
+
 /* A long reply: the gated database is scanned in regions around its
  * digits (check.c rg__scan_view) and PCRE2 searches from the first flagged
  * region to the last. Both numbers are found with their exact spans; a
@@ -172,6 +233,7 @@ int main(void)
         cmocka_unit_test(test_regex_raw_view_is_not_folded),
         cmocka_unit_test(test_several_detectors_one_text),
         cmocka_unit_test(test_trigger_literals),
+        cmocka_unit_test(test_trigger_windows),
         cmocka_unit_test(test_region_scans),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
