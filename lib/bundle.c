@@ -45,7 +45,8 @@
                             8: a byte range per gate (digits.h
                                rg__gatedef), the user-message gate;
                             9: word boundaries at trigger literals'
-                               ends (rg__pat.edges, literals.h) */
+                               ends (rg__pat.edges, literals.h), the
+                               cluster gates (digits.h) */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -167,7 +168,8 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
         rg__w_u32(&w, s->gate[g]);
         rg__w_u32(&w, s->gwin[g]); /* format 6 */
         rg__w_u32(&w, s->gmaxw[g]); /* format 7 */
-        rg__w_u32(&w, (uint32_t)s->glo[g] | (uint32_t)s->ghi[g] << 8); /* format 8 */
+        /* format 8; the cluster gap + 1 (format 9) */
+        rg__w_u32(&w, (uint32_t)s->glo[g] | (uint32_t)s->ghi[g] << 8 | (uint32_t)s->gclu[g] << 16);
     }
     for (int v = 0; v < RG__VIEW_COUNT; v++)
         for (size_t g = 0; g < s->ngdb; g++)
@@ -433,8 +435,9 @@ static int decode(dec *x, char *why, size_t whysize)
                     uint32_t range = rg__r_u32(&x->r);
                     s->glo[g] = (uint8_t)range;
                     s->ghi[g] = (uint8_t)(range >> 8);
-                    if (range >> 16 || s->glo[g] > s->ghi[g] || s->ghi[g] >= 0x80 ||
-                        s->gate[g] > 16)
+                    s->gclu[g] = (uint8_t)(range >> 16);
+                    if (range >> 24 || s->glo[g] > s->ghi[g] || s->ghi[g] >= 0x80 ||
+                        s->gate[g] > 16 || s->gclu[g] > 16)
                         x->r.bad = 1; /* check.c counts ASCII ranges, up to 16 */
                 }
                 s->ngdb = ng;

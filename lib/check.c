@@ -1264,6 +1264,8 @@ unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen
          * count is enough here. */
         g[k].window = s->gmaxw[k] != UINT32_MAX && s->gmaxw[k] < rawlen / 2 ? 0 : s->gwin[k];
         g[k].weak = 0;
+        /* A cluster gate: the count here, the clusters when scanning. */
+        g[k].cluster = 0;
     }
     unsigned reach = want ? rg__gates_walk(raw, rawlen, g, RG__GATE_USER, want) : 0;
     if (user)
@@ -1295,7 +1297,11 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
          * only flag their detector (on_match bounds PCRE2 by the region),
          * so a region's offsets need no shifting. */
         rg__region *r = sc->regs[g];
-        size_t nr = s->gmaxw[g] < n / 2 ? rg__range_regions(t, n, s->glo[g], s->ghi[g], s->gate[g],
+        /* A cluster gate's database: over the clusters of digits and
+         * separators that hold its digits, at any length (a phone number
+         * is ~15 bytes of a 70-byte reply; none: no scan). */
+        size_t nr = s->gclu[g] ? rg__cluster_regions(t, n, s->gate[g], s->gclu[g] - 1u, r)
+                  : s->gmaxw[g] < n / 2 ? rg__range_regions(t, n, s->glo[g], s->ghi[g], s->gate[g],
                                                             s->gmaxw[g], r)
                                         : SIZE_MAX;
         if (nr == SIZE_MAX) {

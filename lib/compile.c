@@ -712,7 +712,13 @@ static int regex_gate(const char *expr, unsigned flags, uint8_t scope)
             hs_free_compile_error(err);
         }
     }
-    return rg__gate_of(expr, (flags & HS_FLAG_CASELESS) != 0, width);
+    /* A cluster gate scans parts of the text: not for an approximation
+     * (prefilter) or an anchor a part's edges would move (as
+     * region_width). */
+    int regions_ok = !(flags & (HS_FLAG_PREFILTER | HS_FLAG_MULTILINE)) && !strpbrk(expr, "^$") &&
+                     !strstr(expr, "\\A") && !strstr(expr, "\\z") && !strstr(expr, "\\Z") &&
+                     !strstr(expr, "\\G");
+    return rg__gate_of(expr, (flags & HS_FLAG_CASELESS) != 0, width, regions_ok);
 }
 
 /* The gate of expression i of view v (digits.h), or -1: raw-view regexes
@@ -1002,6 +1008,7 @@ static int build_databases(builder *b)
         s->gwin[g] = rg__gatedefs[g].window;
         s->glo[g] = rg__gatedefs[g].lo;
         s->ghi[g] = rg__gatedefs[g].hi;
+        s->gclu[g] = rg__gatedefs[g].cluster;
         s->gmaxw[g] = UINT32_MAX;
     }
     int rc = RG_OK;

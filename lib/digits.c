@@ -383,30 +383,301 @@ unsigned rg__min_digits(const char *expr)
     return rg__min_range(expr, '0', '9', 0);
 }
 
+/* ------------------------------------------------------------------ */
+/* The most bytes outside the cluster set in a match                   */
+/* ------------------------------------------------------------------ */
+
+/* The same reader's shape, the other way round: concatenation adds,
+ * alternation takes the maximum, a quantifier multiplies by its maximum
+ * repeat (unbounded: UINT_MAX unless its atom needs no such byte), an
+ * atom counts 0 when every byte it can match is in the cluster set, 1
+ * when it is one ASCII byte outside it, 4 when it may be a character of
+ * several bytes. Anything not known for certain is "bad" (UINT_MAX): \B
+ * (a part of the text has other edges than the whole), lookarounds,
+ * back-references, (?x), verbs. */
+#define MO_INF UINT_MAX
+
+static unsigned mo_add(unsigned a, unsigned b)
+{
+    return a == MO_INF || b == MO_INF || a + b > CAP ? MO_INF : a + b;
+}
+
+/* One escape after its backslash: its count, or MO_INF (bad). */
+static unsigned mo_escape(rd *r, int in_class)
+{
+    int c = (unsigned char)*r->p;
+    if (c == 'B' || (!in_class && c >= '1' && c <= '9'))
+        return MO_INF;
+    if (!in_class && c && strchr("bAzZG", c)) {
+        r->p++;
+        return 0; /* assertions a part of the text keeps or widens */
+    }
+    int code, digit;
+    escape(r, in_class, &code, &digit);
+    if (r->bad)
+        return MO_INF;
+    if (digit)
+        return 0;
+    if (code < 0)
+        return 4; /* \w \s \D \W \S \h \v \R: other bytes, maybe several */
+    if (code >= 0x80)
+        return 1;
+    return rg__cluster_byte((unsigned char)code) ? 0 : 1;
+}
+
+static unsigned mo_class(rd *r)
+{
+    unsigned v = 0;
+    int n = 0;
+    if (*r->p == '^') {
+        r->p++;
+        v = 4; /* a negated class matches other bytes, of any length */
+    }
+    for (;;) {
+        int c = (unsigned char)*r->p;
+        if (!c)
+            return MO_INF;
+        if (c == ']' && n > 0) {
+            r->p++;
+            return v;
+        }
+        n++;
+        if (c == '[' && r->p[1] == ':') {
+            const char *e = strstr(r->p + 2, ":]");
+            if (!e)
+                return MO_INF;
+            if (!(e - (r->p + 2) == 5 && !strncmp(r->p + 2, "digit", 5)))
+                v = 4;
+            r->p = e + 2;
+            continue;
+        }
+        r->p++;
+        unsigned m;
+        int lo = c, hi;
+        if (c == '\\') {
+            const char *q = r->p;
+            m = mo_escape(r, 1);
+            if (m == MO_INF)
+                return MO_INF;
+            int code = -1, digit = 0;
+            rd t = *r;
+            t.p = q;
+            escape(&t, 1, &code, &digit);
+            lo = code;
+        } else {
+            m = c >= 0x80 ? 4 : rg__cluster_byte((unsigned char)c) ? 0 : 1;
+        }
+        hi = lo;
+        if (lo >= 0 && r->p[0] == '-' && r->p[1] && r->p[1] != ']') {
+            r->p++;
+            int c2 = (unsigned char)*r->p++;
+            if (c2 == '\\') {
+                int digit = 0;
+                escape(r, 1, &hi, &digit);
+                if (r->bad || hi < 0)
+                    return MO_INF;
+            } else {
+                hi = c2;
+            }
+            for (int x = lo; x <= hi && x < 0x80; x++)
+                if (!rg__cluster_byte((unsigned char)x))
+                    m = m > 1 ? m : 1;
+            if (hi >= 0x80)
+                m = 4;
+        }
+        if (m > v)
+            v = m;
+    }
+}
+
+static unsigned mo_alternation(rd *r, int depth);
+
+/* A quantifier after an atom worth v: times its maximum repeat. */
+static unsigned mo_quantify(rd *r, unsigned v)
+{
+    int c = (unsigned char)*r->p;
+    unsigned long hi;
+    if (c == '*' || c == '+') {
+        r->p++;
+        hi = ULONG_MAX;
+    } else if (c == '?') {
+        r->p++;
+        hi = 1;
+    } else if (c == '{') {
+        const char *q = r->p + 1;
+        if (!is_digit((unsigned char)*q))
+            return MO_INF;
+        unsigned long lo = 0;
+        while (is_digit((unsigned char)*q)) {
+            lo = lo * 10 + (unsigned long)(*q - '0');
+            if (lo > CAP)
+                lo = CAP;
+            q++;
+        }
+        hi = lo;
+        if (*q == ',') {
+            q++;
+            if (is_digit((unsigned char)*q)) {
+                hi = 0;
+                while (is_digit((unsigned char)*q)) {
+                    hi = hi * 10 + (unsigned long)(*q - '0');
+                    if (hi > CAP)
+                        hi = CAP;
+                    q++;
+                }
+            } else {
+                hi = ULONG_MAX;
+            }
+        }
+        if (*q != '}')
+            return MO_INF;
+        r->p = q + 1;
+    } else {
+        return v;
+    }
+    if (*r->p == '?' || *r->p == '+')
+        r->p++;
+    c = (unsigned char)*r->p;
+    if (c == '*' || c == '+' || c == '?' || c == '{')
+        return MO_INF;
+    if (v == 0 || hi == 0)
+        return 0;
+    if (v == MO_INF || hi == ULONG_MAX || (unsigned long)v * hi > CAP)
+        return MO_INF;
+    return (unsigned)(v * hi);
+}
+
+static unsigned mo_group(rd *r, int depth)
+{
+    if (*r->p == '*')
+        return MO_INF;
+    if (*r->p == '?') {
+        r->p++;
+        int c = (unsigned char)*r->p;
+        if (c == ':') {
+            r->p++;
+        } else if (c == '<' && r->p[1] != '=' && r->p[1] != '!') {
+            const char *e = strchr(r->p, '>');
+            if (!e)
+                return MO_INF;
+            r->p = e + 1;
+        } else if (c == 'P' && r->p[1] == '<') {
+            const char *e = strchr(r->p, '>');
+            if (!e)
+                return MO_INF;
+            r->p = e + 1;
+        } else {
+            while (*r->p && strchr("imsU-", *r->p))
+                r->p++;
+            if (*r->p == ')') {
+                r->p++;
+                return 0;
+            }
+            if (*r->p != ':')
+                return MO_INF; /* lookarounds, (?x), (?|, (?R)...: not read */
+            r->p++;
+        }
+    }
+    unsigned v = mo_alternation(r, depth + 1);
+    if (v == MO_INF || *r->p != ')')
+        return MO_INF;
+    r->p++;
+    return v;
+}
+
+static unsigned mo_sequence(rd *r, int depth)
+{
+    unsigned sum = 0;
+    for (;;) {
+        int c = (unsigned char)*r->p;
+        if (!c || c == '|' || c == ')')
+            return sum;
+        unsigned v;
+        r->p++;
+        if (c == '(')
+            v = mo_group(r, depth);
+        else if (c == '[')
+            v = mo_class(r);
+        else if (c == '\\')
+            v = mo_escape(r, 0);
+        else if (c == '*' || c == '+' || c == '?' || c == '{')
+            v = MO_INF;
+        else if (c == '.')
+            v = 4;
+        else if (c == '^' || c == '$')
+            v = 0;
+        else
+            v = c >= 0x80 ? 1 : rg__cluster_byte((unsigned char)c) ? 0 : 1;
+        if (v == MO_INF || r->bad)
+            return MO_INF;
+        v = mo_quantify(r, v);
+        sum = mo_add(sum, v);
+        if (sum == MO_INF)
+            return MO_INF;
+    }
+}
+
+static unsigned mo_alternation(rd *r, int depth)
+{
+    if (depth > 200)
+        return MO_INF;
+    unsigned best = mo_sequence(r, depth);
+    while (best != MO_INF && *r->p == '|') {
+        r->p++;
+        unsigned v = mo_sequence(r, depth);
+        if (v == MO_INF || v > best)
+            best = v;
+    }
+    return best;
+}
+
+unsigned rg__max_outside(const char *expr)
+{
+    if (!expr)
+        return MO_INF;
+    rd r = {expr, 0, '0', '9', 0};
+    unsigned v = mo_alternation(&r, 0);
+    if (r.bad || *r.p != '\0')
+        return MO_INF;
+    return v;
+}
+
 /* In order of preference: a pattern goes to the first gate it passes,
  * so the rarer conditions come first (shares of SGD short / long
  * replies that reach each: docs/PERFORMANCE.md "Gates"). */
 const rg__gatedef rg__gatedefs[RG__NGATES] = {
-    {'0', '9', 9, 48, 0},  /* cards, phones, SSNs, national ids */
-    {'0', '9', 9, 0, 0},   /* the same, matches longer than 48 bytes */
-    {'0', 'Z', 12, 48, 1}, /* IBAN, codice fiscale, CURP */
-    {':', ':', 2, 48, 1},  /* IPv6 */
-    {'0', '9', 4, 0, 0},   /* IPv4, dates, bank accounts */
-    {'0', '9', 1, 0, 1},   /* anything with a digit (doses) */
-    {0, 0, 0, 0, 0},       /* RG__GATE_USER: the user message only */
+    {'0', '9', 9, 0, 0, RG__CLUSTER_GAP + 1}, /* cards, phones, SSNs, ids: digits and separators */
+    {'0', '9', 9, 48, 0, 0},  /* the same with words around them ("ssn: ...") */
+    {'0', '9', 9, 0, 0, 0},   /* the same, matches longer than 48 bytes */
+    {'0', 'Z', 12, 48, 1, 0}, /* IBAN, codice fiscale, CURP */
+    {':', ':', 2, 48, 1, 0},  /* IPv6 */
+    {'0', '9', 4, 0, 0, RG__CLUSTER_GAP + 1}, /* IPv4, bank accounts, phones, ids */
+    {'0', '9', 4, 0, 0, 0},   /* dates of birth */
+    {'0', '9', 1, 0, 1, 0},   /* anything with a digit */
+    {0, 0, 0, 0, 0, 0},       /* RG__GATE_USER: the user message only */
 };
 
-int rg__gate_of(const char *expr, int caseless, unsigned maxwidth)
+int rg__gate_of(const char *expr, int caseless, unsigned maxwidth, int regions_ok)
 {
     unsigned have[RG__NGATES];
+    unsigned out = UINT_MAX - 1; /* not read yet */
     for (int i = 0; i < RG__GATE_USER; i++) {
         const rg__gatedef *g = &rg__gatedefs[i];
         /* One reading per range: the table repeats them. */
         have[i] = i > 0 && g->lo == rg__gatedefs[i - 1].lo && g->hi == rg__gatedefs[i - 1].hi
                       ? have[i - 1]
                       : rg__min_range(expr, g->lo, g->hi, caseless);
-        if (have[i] >= g->need && (!g->window || maxwidth <= g->window))
-            return i;
+        if (have[i] < g->need || (g->window && maxwidth > g->window))
+            continue;
+        if (g->cluster) {
+            if (!regions_ok)
+                continue;
+            if (out == UINT_MAX - 1)
+                out = rg__max_outside(expr);
+            if (out > (unsigned)g->cluster - 1)
+                continue;
+        }
+        return i;
     }
     return -1;
 }
@@ -526,6 +797,98 @@ size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned cha
     return nr;
 }
 
+/* Do t[a..b) hold no run of more than gap bytes outside the cluster set? */
+static int cl_joins(const unsigned char *t, size_t a, size_t b, unsigned gap)
+{
+    unsigned run = 0;
+    for (size_t i = a; i < b; i++) {
+        if (rg__cluster_byte(t[i])) {
+            run = 0;
+        } else if (++run > gap) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Add the region of the cluster whose digits span [first, last]. */
+static int cl_emit(const char *s, size_t n, size_t first, size_t last, unsigned gap,
+                   rg__region *out, size_t *nr)
+{
+    const unsigned char *t = (const unsigned char *)s;
+    /* Back to the earliest cluster byte reachable through runs of at most
+     * gap other bytes, and forward likewise. */
+    size_t a = first, i = first;
+    unsigned run = 0;
+    while (i > 0) {
+        if (rg__cluster_byte(t[i - 1])) {
+            run = 0;
+            a = --i;
+        } else if (++run > gap) {
+            break;
+        } else {
+            i--;
+        }
+    }
+    size_t b = last + 1;
+    run = 0;
+    for (i = last + 1; i < n; i++) {
+        if (rg__cluster_byte(t[i])) {
+            run = 0;
+            b = i + 1;
+        } else if (++run > gap) {
+            break;
+        }
+    }
+    /* gap other bytes, and one code point more (\b), each side. */
+    a = a > gap ? a - gap : 0;
+    a = a > 0 ? cp_floor(s, a - 1) : 0;
+    b = b + gap < n ? b + gap : n;
+    b = b < n ? cp_ceil(s, n, b + 1) : n;
+    if (*nr > 0 && a <= out[*nr - 1].end) {
+        if (b > out[*nr - 1].end)
+            out[*nr - 1].end = b;
+        return 0;
+    }
+    if (*nr == RG__MAX_REGIONS)
+        return -1;
+    out[*nr].start = a;
+    out[*nr].end = b;
+    (*nr)++;
+    return 0;
+}
+
+size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
+                           rg__region *out)
+{
+    const unsigned char *t = (const unsigned char *)s;
+    size_t nr = 0, first = SIZE_MAX, last = 0;
+    unsigned cnt = 0;
+    if (need == 0)
+        return SIZE_MAX;
+    /* Digits found sixteen bytes at a time; only the bytes between and
+     * around them are read, up to the first run of more than gap other
+     * bytes. */
+    for (size_t base = 0; base < n; base += 64) {
+        for (uint64_t d = bits64(s, base, n, '0', '9'); d; d &= d - 1) {
+            size_t p = base + (size_t)__builtin_ctzll(d);
+            if (first != SIZE_MAX && !cl_joins(t, last + 1, p, gap)) {
+                if (cnt >= need && cl_emit(s, n, first, last, gap, out, &nr))
+                    return SIZE_MAX;
+                first = SIZE_MAX;
+            }
+            if (first == SIZE_MAX) {
+                first = p;
+                cnt = 0;
+            }
+            cnt++;
+            last = p;
+        }
+    }
+    if (first != SIZE_MAX && cnt >= need && cl_emit(s, n, first, last, gap, out, &nr))
+        return SIZE_MAX;
+    return nr;
+}
 
 /* The table's three ranges (rg__gatedefs: digits, '0'..'Z', ':') among
  * t[base .. base+64), one bit per byte (bytes past n: none): sixteen

@@ -65,8 +65,15 @@ typedef struct rg__gatedef {
     unsigned need, window;
     int weak; /* many replies reach it: a regex with trigger literals
                  (literals.h) takes them instead (compile.c build_split) */
+    /* A cluster gate (cluster = gap + 1; 0: not one): the `need` bytes
+     * are digits within one cluster of the text (rg__cluster_regions),
+     * and its expressions' matches hold at most `gap` bytes outside the
+     * cluster set (rg__max_outside). Phone, card and id numbers are
+     * digits and separators: their database is scanned over the few
+     * bytes of such clusters only, not the whole reply. */
+    unsigned char cluster;
 } rg__gatedef;
-#define RG__NGATES 7
+#define RG__NGATES 9
 #define RG__GATE_USER (RG__NGATES - 1)
 extern const rg__gatedef rg__gatedefs[RG__NGATES];
 /* Which of the gates g[k] (k < ng, bit k of `want`) the text s[0..n)
@@ -78,8 +85,26 @@ unsigned rg__gates_walk(const char *s, size_t n, const rg__gatedef *g, size_t ng
 
 /* The gate of an expression (not RG__GATE_USER: compile.c decides that by
  * scope) whose matches are at most maxwidth bytes long (UINT_MAX:
- * unbounded or unknown), or -1 for none. `caseless`: compiled caseless. */
-int rg__gate_of(const char *expr, int caseless, unsigned maxwidth);
+ * unbounded or unknown), or -1 for none. `caseless`: compiled caseless.
+ * `regions_ok`: a scan of a part of the text finds its matches there (no
+ * anchor, no prefilter approximation): cluster gates need it. */
+int rg__gate_of(const char *expr, int caseless, unsigned maxwidth, int regions_ok);
+
+/* The cluster set: digits and the separators numbers are written with,
+ * ' ' and '(' ')' '*' '+' ',' '-' '.' '/' (0x28..0x2F; with the digits
+ * one range). */
+static inline int rg__cluster_byte(unsigned char c)
+{
+    return c == ' ' || (c >= 0x28 && c <= 0x39);
+}
+/* The cluster gates' allowance of other bytes in a match (a letter or two
+ * of an id: "AB 12 34 56 C", "X1234567L"). */
+#define RG__CLUSTER_GAP 3u
+/* The most bytes outside the cluster set that a match of `expr` can hold
+ * (a character that may be more than one byte counts 4), or UINT_MAX when
+ * unbounded or when the reader is not sure (\B, lookarounds, (?x),
+ * back-references...). */
+unsigned rg__max_outside(const char *expr);
 
 /* A byte range of a text, [start, end). */
 typedef struct rg__region {
@@ -106,5 +131,19 @@ typedef struct rg__region {
  * neighbour are not walked. */
 size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned char hi,
                          unsigned need, unsigned width, rg__region *out);
+
+/* The clusters of s[0..n) that hold `need` digits: a cluster is a stretch
+ * of cluster-set bytes (rg__cluster_byte) in which no run of other bytes
+ * is longer than `gap`, grown to every such byte so joined. A match that
+ * holds `need` digits and at most `gap` other bytes lies in one, or
+ * reaches past it by at most `gap` bytes: each region is a cluster
+ * widened by gap bytes and one code point more on either side (a \b at
+ * a match's edge sees the byte it sees in the whole text), on code point
+ * boundaries, overlapping ones merged. Writes at most RG__MAX_REGIONS to
+ * out and returns how many (0: no such cluster: nothing can match), or
+ * SIZE_MAX for more (scan s whole). Only the bytes near digits are
+ * read. */
+size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
+                           rg__region *out);
 
 #endif

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -112,22 +113,130 @@ static void test_gates(void **state)
         assert_true(rg__gatedefs[i].need >= 1 && rg__gatedefs[i].need <= 16);
     }
     assert_int_equal(rg__gatedefs[RG__GATE_USER].need, 0);
+    /* Cluster gates have no range or window of their own: digits. */
+    for (int i = 0; i < RG__GATE_USER; i++)
+        if (rg__gatedefs[i].cluster)
+            assert_true(rg__gatedefs[i].lo == '0' && rg__gatedefs[i].hi == '9' &&
+                        !rg__gatedefs[i].window);
     /* No digits, capitals or colons needed: no gate. */
-    assert_int_equal(rg__gate_of("hello", 0, 5), -1);
-    assert_int_equal(rg__gate_of("\\d{3}", 0, 3), 5);          /* a digit: the last gate */
+    assert_int_equal(rg__gate_of("hello", 0, 5, 1), -1);
+    assert_int_equal(rg__gate_of("\\d{3}", 0, 3, 1), 7);          /* a digit: the last gate */
     /* The first gate an expression passes, the rarest first. */
-    assert_int_equal(rg__gate_of("\\d{9}", 0, 9), 0);             /* 9 digits, short */
-    assert_int_equal(rg__gate_of("\\d{9}x{50}", 0, 59), 1);       /* long: no window */
-    assert_int_equal(rg__gate_of("\\d{9}x*", 0, 0xffffffffu), 1);
-    assert_int_equal(rg__gate_of("[A-Z]{6}\\d{6}", 0, 12), 2);     /* capitals and digits */
-    assert_int_equal(rg__gate_of("[A-Z]{6}\\d{6}", 1, 12), 4);     /* caseless: 6 digits */
-    assert_int_equal(rg__gate_of("[a-f]:[a-f]*:", 0, 0xffffffffu), -1); /* unbounded */
-    assert_int_equal(rg__gate_of("[a-f]:[a-f]{0,4}:", 0, 7), 3);
-    assert_int_equal(rg__gate_of("\\d{4}", 0, 4), 4);
-    assert_int_equal(rg__gate_of("take \\d+ mg", 1, 0xffffffffu), 5);
+    assert_int_equal(rg__gate_of("\\d{9}", 0, 9, 1), 0);             /* 9 digits, a cluster */
+    assert_int_equal(rg__gate_of("\\d{9}", 0, 9, 0), 1);             /* not by regions */
+    assert_int_equal(rg__gate_of("\\d{3}-\\d{2}-\\d{4}", 0, 11, 1), 0);
+    assert_int_equal(rg__gate_of("ssn:? ?\\d{9}", 0, 14, 1), 1);      /* 4 bytes of words */
+    assert_int_equal(rg__gate_of("\\d{9}\\B", 0, 9, 1), 1);           /* \\B: not by parts */
+    assert_int_equal(rg__gate_of("\\d{9}x{50}", 0, 59, 1), 2);       /* long: no window */
+    assert_int_equal(rg__gate_of("\\d{9}x*", 0, 0xffffffffu, 1), 2);
+    assert_int_equal(rg__gate_of("[A-Z]{6}\\d{6}", 0, 12, 1), 3);     /* capitals and digits */
+    assert_int_equal(rg__gate_of("[A-Z]{6}\\d{6}", 1, 12, 1), 6);     /* caseless: 6 digits */
+    assert_int_equal(rg__gate_of("[a-f]:[a-f]*:", 0, 0xffffffffu, 1), -1); /* unbounded */
+    assert_int_equal(rg__gate_of("[a-f]:[a-f]{0,4}:", 0, 7, 1), 4);
+    assert_int_equal(rg__gate_of("\\d{4}", 0, 4, 1), 5);
+    assert_int_equal(rg__gate_of("\\d{4}", 0, 4, 0), 6);
+    assert_int_equal(rg__gate_of("\\b[A-Z]{2} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D]\\b", 0, 13, 1), 5);
+    assert_int_equal(rg__gate_of("take \\d+ mg", 1, 0xffffffffu, 1), 7);
     /* The gates of the shipped patterns that had none (docs/PERFORMANCE.md). */
     assert_int_equal(rg__gate_of("\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\\b",
-                                 0, 44), 2);
+                                 0, 44, 1), 3);
+}
+
+/* The most bytes outside the cluster set in a match. */
+static void test_max_outside(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *re;
+        unsigned want;
+    } mcases[] = {
+        {"\\d{3}-\\d{4}", 0},
+        {"\\+1 \\(\\d{3}\\) \\d{3}[ .-]\\d{4}", 0},
+        {"[[:digit:]]{3}/\\d,\\d*", 0},
+        {"\\d{2}[ -]?\\d", 0},
+        {"\\b[A-Z]{2}\\d{2}", 2},
+        {"(?:ab|c)\\d", 2},
+        {"x?\\d{9}", 1},
+        {"[XYZxyz][ -]?\\d{7}[ -]?[A-Za-z]\\b", 2},
+        {"(?i)x\\d", 1},
+        {"\\d:\\d", 1},
+        {"\xc3\xa9\\d", 2},                  /* one character, two bytes */
+        {"[^0-9]\\d", 4},
+        {".\\d", 4},
+        {"\\s\\d", 4},
+        {"\\w\\d", 4},
+        {"[a-f0-9]{2}", 2},
+        {"\\w+\\d", UINT_MAX},
+        {"x*\\d", UINT_MAX},
+        {"\\d+", 0},                           /* unbounded, but only digits */
+        {"\\d+\\B", UINT_MAX},
+        {"(?=x)\\d", UINT_MAX},
+        {"(\\d)\\1", UINT_MAX},
+        {"(?x) \\d", UINT_MAX},
+        {"\\d{2", UINT_MAX},
+        {"[\\d", UINT_MAX},
+    };
+    for (size_t i = 0; i < sizeof mcases / sizeof mcases[0]; i++) {
+        unsigned got = rg__max_outside(mcases[i].re);
+        if (got != mcases[i].want)
+            fail_msg("/%s/: %u bytes outside the cluster set, expected %u", mcases[i].re, got,
+                     mcases[i].want);
+    }
+    assert_int_equal(rg__max_outside(NULL), UINT_MAX);
+}
+
+/* Soundness of the reader: on random texts, no match holds more bytes
+ * outside the cluster set than it says. */
+static void test_max_outside_soundness(void **state)
+{
+    (void)state;
+    static const char *const pats[] = {
+        "\\b[A-Z]{2} ?\\d{2} ?\\d{2} ?\\d{2} ?[A-D]\\b",
+        "(?:\\+1[ .-]?|\\b1[ .-])?(?:\\([2-9]\\d{2}\\) ?|\\b[2-9]\\d{2}[ .-])[2-9]\\d{2}[ .-]\\d{4}\\b",
+        "\\b(?:\\d{8}|\\d{2}\\.\\d{3}\\.\\d{3})[ -]?[A-Za-z]\\b",
+        "(?:a\\d|\\d\\d)(?:\\d|b\\d){2}",
+        "[A-Da-d:]{0,2}\\d(?:x|\\d)?",
+        "\\d[^0-9]\\d",
+    };
+    static const char alpha[] = "0123456789 .-()+/ABCDabcdx:\xc3\xa9";
+    pcre2_match_data *md = pcre2_match_data_create(8, NULL);
+    srand(20261123);
+    size_t seen = 0;
+    for (size_t p = 0; p < sizeof pats / sizeof pats[0]; p++) {
+        unsigned bound = rg__max_outside(pats[p]);
+        assert_true(bound != UINT_MAX);
+        int err;
+        PCRE2_SIZE off;
+        pcre2_code *re = pcre2_compile((PCRE2_SPTR)pats[p], PCRE2_ZERO_TERMINATED, PCRE2_UTF, &err,
+                                       &off, NULL);
+        assert_non_null(re);
+        char text[64];
+        for (int it = 0; it < 20000; it++) {
+            size_t n = 0, want = 4 + (size_t)rand() % 40;
+            while (n < want) {
+                char c = alpha[(size_t)rand() % (sizeof alpha - 1)];
+                if ((unsigned char)c >= 0x80) { /* the two bytes of \xc3\xa9 together */
+                    text[n++] = '\xc3';
+                    text[n++] = '\xa9';
+                } else {
+                    text[n++] = c;
+                }
+            }
+            if (pcre2_match(re, (PCRE2_SPTR)text, n, 0, 0, md, NULL) < 0)
+                continue;
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+            unsigned o = 0;
+            for (size_t i = ov[0]; i < ov[1]; i++)
+                o += !rg__cluster_byte((unsigned char)text[i]);
+            if (o > bound)
+                fail_msg("/%s/ matched \"%.*s\" with %u bytes outside > %u", pats[p],
+                         (int)(ov[1] - ov[0]), text + ov[0], o, bound);
+            seen++;
+        }
+        pcre2_code_free(re);
+    }
+    pcre2_match_data_free(md);
+    assert_true(seen > 2000);
 }
 
 /* Soundness: on random texts rich in digits and separators, no match of
@@ -251,11 +360,11 @@ static void test_gates_walk(void **state)
     size_t nsets[2] = {0, 0};
     for (int k = 0; k < RG__GATE_USER; k++)
         sets[0][nsets[0]++] = rg__gatedefs[k];
-    sets[0][nsets[0]++] = (rg__gatedef){'a', 'z', 2, 0, 0}; /* not a table range: always met */
-    sets[1][nsets[1]++] = (rg__gatedef){'0', '9', 3, 5, 0}; /* a tight window */
-    sets[1][nsets[1]++] = (rg__gatedef){':', ':', 1, 0, 0}; /* any colon */
-    sets[1][nsets[1]++] = (rg__gatedef){'0', 'Z', 16, 16, 0};
-    sets[1][nsets[1]++] = (rg__gatedef){'a', 'z', 2, 0, 0};
+    sets[0][nsets[0]++] = (rg__gatedef){'a', 'z', 2, 0, 0, 0}; /* not a table range: always met */
+    sets[1][nsets[1]++] = (rg__gatedef){'0', '9', 3, 5, 0, 0}; /* a tight window */
+    sets[1][nsets[1]++] = (rg__gatedef){':', ':', 1, 0, 0, 0}; /* any colon */
+    sets[1][nsets[1]++] = (rg__gatedef){'0', 'Z', 16, 16, 0, 0};
+    sets[1][nsets[1]++] = (rg__gatedef){'a', 'z', 2, 0, 0, 0};
     srand(12);
     char b[300];
     size_t met = 0, all = 0;
@@ -289,8 +398,8 @@ static void test_gates_walk(void **state)
      * digits, never 9 within 32 bytes. Bytes next to the ranges and
      * non-ASCII bytes whose low seven bits are digits or ':' count as
      * nothing. */
-    const rg__gatedef g9[] = {{'0', '9', 9, 32, 0}, {'0', '9', 9, 0, 0},
-                              {'0', '9', 11, 0, 0}, {':', ':', 1, 0, 0}};
+    const rg__gatedef g9[] = {{'0', '9', 9, 32, 0, 0}, {'0', '9', 9, 0, 0, 0},
+                              {'0', '9', 11, 0, 0, 0}, {':', ':', 1, 0, 0, 0}};
     const char *phone = "call 650-328-6885 now";
     const char *addr = "2700 F Street Northwest, Washington, DC 20566. It starts at 7:30 pm.";
     const char edge[] = "/0123456789;\xb0\xb5\xb9\xba\x80\xff";
@@ -377,6 +486,75 @@ static int flag(unsigned id, unsigned long long from, unsigned long long to, uns
     return 1;
 }
 
+/* The clusters against a brute force: every stretch of the text with
+ * `need` digits and at most `gap` bytes outside the cluster set lies in a
+ * region, with a code point to spare each side (a \\b sees its byte). */
+static void test_cluster_regions(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {"a", "Z", " ", "-", ".", "(", "+", ":", "\xc3\xa9",
+                                         "\xe2\x82\xac", "x", "0", "1", "7"};
+    char t[400];
+    size_t used = 0, none = 0;
+    srand(515151);
+    for (int it = 0; it < 3000; it++) {
+        size_t n = 0, target = (size_t)rand() % 300;
+        int digit_rate = 2 + rand() % 12;
+        while (n + 4 < sizeof t && n < target) {
+            const char *p = rand() % digit_rate == 0 ? pieces[11 + rand() % 3]
+                                                     : pieces[rand() % 11];
+            memcpy(t + n, p, strlen(p));
+            n += strlen(p);
+        }
+        unsigned need = 1 + (unsigned)rand() % 10, gap = (unsigned)rand() % 4;
+        rg__region r[RG__MAX_REGIONS];
+        size_t nr = rg__cluster_regions(t, n, need, gap, r);
+        if (nr == SIZE_MAX)
+            continue;
+        used += nr > 0;
+        none += nr == 0;
+        for (size_t k = 0; k < nr; k++) {
+            assert_true(r[k].start < r[k].end && r[k].end <= n);
+            assert_false(cont(t, r[k].start));
+            assert_true(r[k].end == n || !cont(t, r[k].end));
+            if (k)
+                assert_true(r[k].start > r[k - 1].end);
+        }
+        int any = 0;
+        for (size_t a = 0; a < n; a++) {
+            size_t d = 0, o = 0;
+            for (size_t b = a + 1; b <= n; b++) {
+                unsigned char c = (unsigned char)t[b - 1];
+                d += c >= '0' && c <= '9';
+                o += !rg__cluster_byte(c);
+                if (o > gap)
+                    break;
+                if (d < need)
+                    continue;
+                any = 1;
+                size_t lo = a ? a - 1 : 0, hi = b < n ? b + 1 : n;
+                int in = 0;
+                for (size_t k = 0; k < nr && !in; k++)
+                    in = r[k].start <= lo && r[k].end >= hi;
+                if (!in)
+                    fail_msg("[%zu,%zu) of %zu (need %u, gap %u) outside every region", a, b, n,
+                             need, gap);
+            }
+        }
+        /* Regions join runs of at most gap other bytes each (not in all):
+         * more than the brute force, never less. Without digits enough in
+         * any cluster, none. */
+        if (any)
+            assert_true(nr > 0);
+        size_t digits = 0;
+        for (size_t i = 0; i < n; i++)
+            digits += (unsigned char)(t[i] - '0') < 10;
+        if (digits < need)
+            assert_int_equal(nr, 0);
+    }
+    assert_true(used > 300 && none > 300);
+}
+
 static void test_regions_scan(void **state)
 {
     (void)state;
@@ -445,6 +623,9 @@ int main(void)
         cmocka_unit_test(test_min_digits),
         cmocka_unit_test(test_min_range),
         cmocka_unit_test(test_gates),
+        cmocka_unit_test(test_max_outside),
+        cmocka_unit_test(test_max_outside_soundness),
+        cmocka_unit_test(test_cluster_regions),
         cmocka_unit_test(test_soundness),
         cmocka_unit_test(test_soundness_ranges),
         cmocka_unit_test(test_gates_walk),

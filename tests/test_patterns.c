@@ -194,6 +194,21 @@ static void test_trigger_windows(void **state)
     assert_true(total > 300);
 }
 
+/* Short replies too: a cluster gate's database (digits.h) is scanned over
+ * the clusters of digits and separators only, widened by a code point so
+ * that \\b sees the bytes it sees in the whole reply. */
+static void test_cluster_scans(void **state)
+{
+    (void)state;
+    only_hit("Ref 123-45-6789 noted", "p.region.ssn", 4, 15);
+    only_hit("\xc3\xa9" "123-45-6789", "p.region.ssn", 2, 13);    /* a non-word byte before */
+    only_hit("(123-45-6789)", "p.region.ssn", 1, 12);
+    only_hit("a 1 2 3 x 123-45-6789", "p.region.ssn", 10, 21); /* other digits nearby */
+    no_hit("x111-22-3333y");                                    /* glued to letters */
+    no_hit("91234-56-78901");                                   /* inside a longer run */
+    no_hit("123-45-678 9");
+}
+
 /* A long reply: the gated database is scanned in regions around its
  * digits (check.c rg__scan_view) and PCRE2 searches from the first flagged
  * region to the last. Both numbers are found with their exact spans; a
@@ -234,6 +249,7 @@ int main(void)
         cmocka_unit_test(test_several_detectors_one_text),
         cmocka_unit_test(test_trigger_literals),
         cmocka_unit_test(test_trigger_windows),
+        cmocka_unit_test(test_cluster_scans),
         cmocka_unit_test(test_region_scans),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
