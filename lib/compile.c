@@ -840,12 +840,15 @@ static int build_split(builder *b, int v)
         cnt[g + 1]++;
     }
     /* Trigger literals (literals.c) of the regexes not gated, or gated by
-     * a gate many replies reach (digits.h `weak`): each such regex is
-     * compiled as its literals, which flag it for PCRE2 like a match of
-     * the regex would. */
+     * a gate many replies reach (digits.h `weak`), or by one whose scan
+     * cannot be narrowed to clusters (a number with words around it: "ssn
+     * 123-45-6789", "date of birth 1/2/83": the words are rarer than the
+     * digits, and the gate cost a whole-reply scan, or regions over most
+     * of a long one): each such regex is compiled as its literals, which
+     * flag it for PCRE2 like a match of the regex would. */
     for (size_t i = 0; i < n && rc == RG_OK; i++) {
         const rg__pat *p = &s->pats[b->ids[v][i]];
-        if (p->type != RG__PAT_REGEX || (gate[i] >= 0 && !rg__gatedefs[gate[i]].weak))
+        if (p->type != RG__PAT_REGEX || (gate[i] >= 0 && rg__gatedefs[gate[i]].cluster))
             continue;
         int t = rg__trigger_literals(b->a, b->expr[v][i], RG__TRIGGER_MINLEN,
                                      RG__TRIGGER_MAXN, &trig[i]);
