@@ -320,8 +320,9 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
 {
     const unsigned char *u = (const unsigned char *)s;
     v->len = 0;
-    /* ASCII never expands; non-ASCII reserves more as it goes. */
-    if (rg__vbuf_reserve(a, v, n + 8))
+    /* ASCII never expands; non-ASCII reserves more as it goes. Both keep
+     * room for the zero padding after the view (RG__VIEW_PAD). */
+    if (rg__vbuf_reserve(a, v, n + RG__VIEW_PAD + 8))
         return -1;
     int last_sep = 1; /* drop leading separators: no view starts with ' ' */
     size_t i = 0;
@@ -416,7 +417,7 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
             }
         }
         v->len = o;
-        if (rg__vbuf_reserve(a, v, o + (size_t)m * 4 + (n - i) + 8))
+        if (rg__vbuf_reserve(a, v, o + (size_t)m * 4 + (n - i) + RG__VIEW_PAD + 8))
             return -1;
         t = v->text;
         st = v->start;
@@ -455,6 +456,9 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
     memset(v->mark, 0, o);
     if (confusable)
         fold_lookalikes(v);
+    memset(v->text + v->len, 0, RG__VIEW_PAD);
+    memset(v->mark + v->len, 0, RG__VIEW_PAD);
+    v->padded = 1;
     return 0;
 }
 
@@ -463,6 +467,7 @@ int rg__repair_utf8(const rg_allocator *a, rg__vbuf *v, const char *s,
 {
     const unsigned char *u = (const unsigned char *)s;
     v->len = 0;
+    v->padded = 0;
     if (rg__vbuf_reserve(a, v, n * 3 + 8))
         return -1;
     size_t o = 0;
@@ -869,12 +874,17 @@ static unsigned exact_hint(const rg__vbuf *n)
     const unsigned char *t = (const unsigned char *)n->text;
     size_t len = n->len, i = 0, j = 0;
 #if defined(__SSE2__)
+    /* A padded view: up to the padding's zeros (RG__VIEW_PAD), where no
+     * byte is marked or a letter, so whole blocks past len need no mask.
+     * Else whole blocks inside the view, then the byte loops below. */
+    size_t lim_i = n->padded ? len : len >= 16 ? len - 15 : 0;
+    size_t lim_j = n->padded ? len : len >= 18 ? len - 17 : 0;
     __m128i acc = _mm_setzero_si128();
-    for (; i + 16 <= len; i += 16)
+    for (; i < lim_i; i += 16)
         acc = _mm_or_si128(acc, _mm_loadu_si128((const __m128i *)(const void *)(n->mark + i)));
     if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xFFFF)
         return 1;
-    for (; j + 18 <= len; j += 16) {
+    for (; j < lim_j; j += 16) {
         __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(t + j));
         __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(t + j + 1));
         __m128i c = _mm_loadu_si128((const __m128i *)(const void *)(t + j + 2));
@@ -896,21 +906,25 @@ static unsigned exact_hint(const rg__vbuf *n)
 
 /* The byte classes no_candidates needs among t[base .. base+64), one bit
  * per byte (bytes past len: none): word bytes, digits, '@' and '$', '!'
- * and '|', and bytes below 0x80. Sixteen bytes a step with SSE2 (the tail
- * through a zeroed block), the table elsewhere. */
+ * and '|', and bytes below 0x80. Sixteen bytes a step with SSE2 (past len
+ * the view's zero padding, masked off), the table elsewhere. */
 typedef struct cls64 {
     uint64_t w, d, y, b, a;
 } cls64;
 
-static inline cls64 classes64(const unsigned char *t, size_t base, size_t len)
+static inline cls64 classes64(const unsigned char *t, size_t base, size_t len, int padded)
 {
     cls64 c = {0, 0, 0, 0, 0};
     if (base >= len)
         return c;
 #if defined(__SSE2__)
     for (size_t i = 0; i < 64 && base + i < len; i += 16) {
-        unsigned keep;
-        __m128i v = rg__load16(t + base + i, len - (base + i), &keep);
+        /* A padded view's tail is read whole (RG__VIEW_PAD), masked. */
+        size_t left = len - (base + i);
+        unsigned keep = left >= 16 ? 0xFFFFu : (1u << left) - 1u;
+        __m128i v = padded || left >= 16
+                        ? _mm_loadu_si128((const __m128i *)(const void *)(t + base + i))
+                        : rg__load16(t + base + i, left, &keep);
         __m128i hi = _mm_cmplt_epi8(v, _mm_setzero_si128()); /* >= 0x80 */
         __m128i az = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('a' - 1)),
                                    _mm_cmplt_epi8(v, _mm_set1_epi8('z' + 1)));
@@ -954,13 +968,13 @@ static inline cls64 classes64(const unsigned char *t, size_t base, size_t len)
  * "3rd", "7pm", "A16", "2g" are not leet, and were 97% of the replies the
  * byte test sent to the walk. test_views checks the windows with and
  * without it against the byte walk. */
-static int no_candidates(const unsigned char *t, size_t len, const uint8_t *mark)
+static int no_candidates(const unsigned char *t, size_t len, const uint8_t *mark, int padded)
 {
     size_t done = 0; /* words before this are asked already */
-    cls64 cur = classes64(t, 0, len);
+    cls64 cur = classes64(t, 0, len, padded);
     uint64_t prev_w = 0, prev_l = 0, prev_s_hi = 0;
     for (size_t base = 0; base < len; base += 64) {
-        cls64 nxt = classes64(t, base + 64, len);
+        cls64 nxt = classes64(t, base + 64, len, padded);
         uint64_t l = cur.w & ~cur.d & ~cur.y & ~cur.b;      /* letters, bytes >= 0x80 */
         uint64_t nl = nxt.w & ~nxt.d & ~nxt.y & ~nxt.b;
         uint64_t wnext = (cur.w >> 1) | (nxt.w << 63);       /* the next byte is a word byte */
@@ -1010,7 +1024,7 @@ static int find_windows_walk(const rg__vbuf *n, window *w, int bytewise)
     ws.prev_single_end = (size_t)-1;
     ws.nw = ws.open = ws.remaining = 0;
     ws.exact = exact_hint(n);
-    if (!bytewise && !ws.exact && no_candidates(t, len, n->mark))
+    if (!bytewise && !ws.exact && no_candidates(t, len, n->mark, n->padded))
         return 0;
     if (bytewise) {
         size_t r = 0;
@@ -1184,6 +1198,7 @@ int rg__compact(const rg_allocator *a, rg__vbuf *c, const rg__vbuf *n,
                 int whole)
 {
     c->len = 0;
+    c->padded = 0;
     window w[RG__MAX_WINDOWS];
     int nw = whole ? -1 : find_windows(n, w);
     if (nw == 0) {

@@ -37,14 +37,22 @@ typedef struct rg__vbuf {
                          (look-alike, leet, spacing, elongation) */
     size_t len;
     size_t cap;
+    int padded;       /* RG__VIEW_PAD zero bytes follow text and mark
+                         (rg__normalize's views; not a slice of one) */
 } rg__vbuf;
 
 void rg__vbuf_free(const rg_allocator *a, rg__vbuf *v);
 /* Make room for `need` bytes in total; 0 or -1 (OOM). */
 int rg__vbuf_reserve(const rg_allocator *a, rg__vbuf *v, size_t need);
 
+/* Zero bytes rg__normalize leaves after text[len] and mark[len], so that
+ * the passes over a normalized view (normalize.c: the compaction
+ * windows' shortcut) load sixteen bytes at a time without a tail copy. */
+#define RG__VIEW_PAD 32
+
 /* Build the normalized view of s[0..n). *invalid is set to 1 if s holds
- * invalid UTF-8 (left untouched otherwise). Returns 0 or -1 (OOM). */
+ * invalid UTF-8 (left untouched otherwise). Returns 0 or -1 (OOM). The
+ * view is followed by RG__VIEW_PAD zero bytes (text and mark; padded). */
 int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
                   size_t n, int *invalid);
 

@@ -962,6 +962,7 @@ static void sub_view(const rg__vbuf *v, size_t from, size_t to, rg__vbuf *out)
     out->mark = v->mark + from;
     out->len = to - from;
     out->cap = 0;
+    out->padded = 0; /* the text after a slice is the next text's */
 }
 
 /* Compact and scan n[from, to); compacted hits whose original start lies
