@@ -436,6 +436,8 @@ static int decode(dec *x, char *why, size_t whysize)
                     s->glo[g] = (uint8_t)range;
                     s->ghi[g] = (uint8_t)(range >> 8);
                     s->gclu[g] = (uint8_t)(range >> 16);
+                    if (s->gclu[g])
+                        s->gclumask |= 1u << g;
                     if (range >> 24 || s->glo[g] > s->ghi[g] || s->ghi[g] >= 0x80 ||
                         s->gate[g] > 16 || s->gclu[g] > 16)
                         x->r.bad = 1; /* check.c counts ASCII ranges, up to 16 */

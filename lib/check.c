@@ -1283,6 +1283,34 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
         return db ? hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc) : HS_SUCCESS;
     if (db)
         err = hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc);
+    /* The cluster gates' regions in one pass (digits.h): the clusters are
+     * the same, only the digits each gate needs differ. cnr[g] is read
+     * below only for a reached cluster gate. */
+    size_t cnr[RG__NGATES];
+    if (reach & s->gclumask) {
+        unsigned need[RG__NGATES];
+        rg__region *out[RG__NGATES];
+        size_t nr[RG__NGATES], k = 0;
+        int gi[RG__NGATES];
+        unsigned gap = 0;
+        for (size_t g = 0; g < s->ngdb; g++) {
+            cnr[g] = SIZE_MAX;
+            if (!((reach >> g) & 1u) || !s->gdb[v][g] || !s->gclu[g])
+                continue;
+            if (k && s->gclu[g] - 1u != gap) {
+                cnr[g] = rg__cluster_regions(t, n, s->gate[g], s->gclu[g] - 1u, sc->regs[g]);
+                continue; /* another gap: a pass of its own */
+            }
+            gap = s->gclu[g] - 1u;
+            need[k] = s->gate[g];
+            out[k] = sc->regs[g];
+            gi[k++] = (int)g;
+        }
+        if (k)
+            rg__cluster_regions_k(t, n, gap, k, need, out, nr);
+        for (size_t j = 0; j < k; j++)
+            cnr[gi[j]] = nr[j];
+    }
     /* Broadest gate first (the table goes rarest first): on a text that
      * floods every gate (8 KB of digits) the commonest matches then reach
      * the hit cap before the rarer regexes' PCRE2 runs (check order =
@@ -1300,7 +1328,7 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
         /* A cluster gate's database: over the clusters of digits and
          * separators that hold its digits, at any length (a phone number
          * is ~15 bytes of a 70-byte reply; none: no scan). */
-        size_t nr = s->gclu[g] ? rg__cluster_regions(t, n, s->gate[g], s->gclu[g] - 1u, r)
+        size_t nr = s->gclu[g] ? cnr[g]
                   : s->gmaxw[g] < n / 2 ? rg__range_regions(t, n, s->glo[g], s->ghi[g], s->gate[g],
                                                             s->gmaxw[g], r)
                                         : SIZE_MAX;

@@ -1012,6 +1012,8 @@ static int build_databases(builder *b)
         s->glo[g] = rg__gatedefs[g].lo;
         s->ghi[g] = rg__gatedefs[g].hi;
         s->gclu[g] = rg__gatedefs[g].cluster;
+        if (s->gclu[g])
+            s->gclumask |= 1u << g;
         s->gmaxw[g] = UINT32_MAX;
     }
     int rc = RG_OK;

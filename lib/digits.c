@@ -811,9 +811,10 @@ static int cl_joins(const unsigned char *t, size_t a, size_t b, unsigned gap)
     return 1;
 }
 
-/* Add the region of the cluster whose digits span [first, last]. */
-static int cl_emit(const char *s, size_t n, size_t first, size_t last, unsigned gap,
-                   rg__region *out, size_t *nr)
+/* The region of the cluster whose digits span [first, last], in *ra and
+ * *rb. */
+static void cl_bounds(const char *s, size_t n, size_t first, size_t last, unsigned gap,
+                      size_t *ra, size_t *rb)
 {
     const unsigned char *t = (const unsigned char *)s;
     /* Back to the earliest cluster byte reachable through runs of at most
@@ -845,6 +846,13 @@ static int cl_emit(const char *s, size_t n, size_t first, size_t last, unsigned 
     a = a > 0 ? cp_floor(s, a - 1) : 0;
     b = b + gap < n ? b + gap : n;
     b = b < n ? cp_ceil(s, n, b + 1) : n;
+    *ra = a;
+    *rb = b;
+}
+
+/* Add [a, b) to out[0..*nr), merging with the last; -1 when full. */
+static int cl_add(rg__region *out, size_t *nr, size_t a, size_t b)
+{
     if (*nr > 0 && a <= out[*nr - 1].end) {
         if (b > out[*nr - 1].end)
             out[*nr - 1].end = b;
@@ -858,14 +866,34 @@ static int cl_emit(const char *s, size_t n, size_t first, size_t last, unsigned 
     return 0;
 }
 
-size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
-                           rg__region *out)
+/* A cluster whose digits span [first, last] with cnt digits: its region to
+ * every list whose need it meets. */
+static void cl_emit(const char *s, size_t n, size_t first, size_t last, unsigned cnt,
+                    unsigned gap, size_t k, const unsigned *need, rg__region *const *out,
+                    size_t *nr)
+{
+    size_t a = 0, b = 0;
+    int have = 0;
+    for (size_t g = 0; g < k; g++) {
+        if (nr[g] == SIZE_MAX || cnt < need[g])
+            continue;
+        if (!have) {
+            cl_bounds(s, n, first, last, gap, &a, &b);
+            have = 1;
+        }
+        if (cl_add(out[g], &nr[g], a, b))
+            nr[g] = SIZE_MAX;
+    }
+}
+
+void rg__cluster_regions_k(const char *s, size_t n, unsigned gap, size_t k,
+                           const unsigned *need, rg__region *const *out, size_t *nr)
 {
     const unsigned char *t = (const unsigned char *)s;
-    size_t nr = 0, first = SIZE_MAX, last = 0;
+    size_t first = SIZE_MAX, last = 0;
     unsigned cnt = 0;
-    if (need == 0)
-        return SIZE_MAX;
+    for (size_t g = 0; g < k; g++)
+        nr[g] = need[g] ? 0 : SIZE_MAX;
     /* Digits found sixteen bytes at a time; only the bytes between and
      * around them are read, up to the first run of more than gap other
      * bytes. */
@@ -873,8 +901,7 @@ size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
         for (uint64_t d = bits64(s, base, n, '0', '9'); d; d &= d - 1) {
             size_t p = base + (size_t)__builtin_ctzll(d);
             if (first != SIZE_MAX && !cl_joins(t, last + 1, p, gap)) {
-                if (cnt >= need && cl_emit(s, n, first, last, gap, out, &nr))
-                    return SIZE_MAX;
+                cl_emit(s, n, first, last, cnt, gap, k, need, out, nr);
                 first = SIZE_MAX;
             }
             if (first == SIZE_MAX) {
@@ -885,8 +912,15 @@ size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
             last = p;
         }
     }
-    if (first != SIZE_MAX && cnt >= need && cl_emit(s, n, first, last, gap, out, &nr))
-        return SIZE_MAX;
+    if (first != SIZE_MAX)
+        cl_emit(s, n, first, last, cnt, gap, k, need, out, nr);
+}
+
+size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
+                           rg__region *out)
+{
+    size_t nr;
+    rg__cluster_regions_k(s, n, gap, 1, &need, &out, &nr);
     return nr;
 }
 

@@ -145,5 +145,9 @@ size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned cha
  * read. */
 size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
                            rg__region *out);
+/* The same for k lists at once (one pass; the clusters are the same,
+ * only the digits they need differ): nr[g] for need[g] into out[g]. */
+void rg__cluster_regions_k(const char *s, size_t n, unsigned gap, size_t k,
+                           const unsigned *need, rg__region *const *out, size_t *nr);
 
 #endif

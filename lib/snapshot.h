@@ -137,6 +137,7 @@ typedef struct rg__snapshot {
     uint32_t gwin[RG__NGATES]; /* the window gate[t]'s bytes must fit in; 0: any */
     uint8_t glo[RG__NGATES], ghi[RG__NGATES]; /* the range gate[t] counts */
     uint8_t gclu[RG__NGATES]; /* a cluster gate: its gap + 1 (digits.h); 0: not one */
+    unsigned gclumask;        /* bit g: gclu[g] != 0 (set with gclu) */
     /* The longest match of raw gated database t (hs_expression_info), when
      * every expression in it is a regex whose matches are bounded and
      * unanchored: a check then scans only the regions around its digits

@@ -509,6 +509,18 @@ static void test_cluster_regions(void **state)
         unsigned need = 1 + (unsigned)rand() % 10, gap = (unsigned)rand() % 4;
         rg__region r[RG__MAX_REGIONS];
         size_t nr = rg__cluster_regions(t, n, need, gap, r);
+        /* Several lists in one pass give what one pass each gives. */
+        unsigned needs[2] = {need, 1 + (unsigned)rand() % 10};
+        rg__region r0[RG__MAX_REGIONS], r1[RG__MAX_REGIONS], r2[RG__MAX_REGIONS];
+        rg__region *outs[2] = {r0, r1};
+        size_t nrs[2];
+        rg__cluster_regions_k(t, n, gap, 2, needs, outs, nrs);
+        size_t n2 = rg__cluster_regions(t, n, needs[1], gap, r2);
+        assert_true(nrs[0] == nr && nrs[1] == n2);
+        if (nr != SIZE_MAX)
+            assert_memory_equal(r0, r, nr * sizeof *r);
+        if (n2 != SIZE_MAX)
+            assert_memory_equal(r1, r2, n2 * sizeof *r2);
         if (nr == SIZE_MAX)
             continue;
         used += nr > 0;
