@@ -850,10 +850,14 @@ static void cl_bounds(const char *s, size_t n, size_t first, size_t last, unsign
     *rb = b;
 }
 
+/* Regions closer than this are scanned as one: each scan has a fixed
+ * cost (callgrind, the slowest long replies: -1.7% instructions). */
+#define CL_JOIN 48
+
 /* Add [a, b) to out[0..*nr), merging with the last; -1 when full. */
 static int cl_add(rg__region *out, size_t *nr, size_t a, size_t b)
 {
-    if (*nr > 0 && a <= out[*nr - 1].end) {
+    if (*nr > 0 && a <= out[*nr - 1].end + CL_JOIN) {
         if (b > out[*nr - 1].end)
             out[*nr - 1].end = b;
         return 0;

@@ -139,10 +139,10 @@ size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned cha
  * reaches past it by at most `gap` bytes: each region is a cluster
  * widened by gap bytes and one code point more on either side (a \b at
  * a match's edge sees the byte it sees in the whole text), on code point
- * boundaries, overlapping ones merged. Writes at most RG__MAX_REGIONS to
- * out and returns how many (0: no such cluster: nothing can match), or
- * SIZE_MAX for more (scan s whole). Only the bytes near digits are
- * read. */
+ * boundaries, overlapping ones and ones less than 48 bytes apart merged.
+ * Writes at most RG__MAX_REGIONS to out and returns how many (0: no such
+ * cluster: nothing can match), or SIZE_MAX for more (scan s whole). Only
+ * the bytes near digits are read. */
 size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
                            rg__region *out);
 /* The same for k lists at once (one pass; the clusters are the same,
