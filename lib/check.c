@@ -218,12 +218,34 @@ static inline void bound(rg_scratch *sc, uint32_t det, uint32_t lo, uint32_t hi)
     uint32_t *last = &w[2 * (n - 1)];
     if (lo < last[0]) {
         sc->trig_nw[det] = RG__TRIG_UNORDERED; /* out of order: joined bounds */
-    } else if (n == RG__TRIG_WINDOWS || lo <= last[1] + RG__TRIG_JOIN) {
+    } else if (lo <= last[1] + RG__TRIG_JOIN) {
         if (hi > last[1])
             last[1] = hi;
     } else {
-        last[2] = lo;
-        last[3] = hi;
+        if (n == RG__TRIG_WINDOWS) {
+            /* Full: the two closest windows (the new one counts) become
+             * one, so that a text with occurrences all over it (8 KB of
+             * insults) keeps its windows small where they are dense
+             * instead of one from the last window to the end. */
+            size_t best = (size_t)n - 1;
+            uint32_t gap = lo - last[1];
+            for (size_t i = 0; i + 1 < n; i++)
+                if (w[2 * i + 2] - w[2 * i + 1] < gap) {
+                    gap = w[2 * i + 2] - w[2 * i + 1];
+                    best = i;
+                }
+            if (best == (size_t)n - 1) {
+                if (hi > last[1])
+                    last[1] = hi;
+                return;
+            }
+            if (w[2 * best + 3] > w[2 * best + 1])
+                w[2 * best + 1] = w[2 * best + 3];
+            memmove(&w[2 * best + 2], &w[2 * best + 4], ((size_t)n - best - 2) * 2 * sizeof *w);
+            n--;
+        }
+        w[2 * n] = lo;
+        w[2 * n + 1] = hi;
         sc->trig_nw[det] = (uint8_t)(n + 1);
     }
 }
@@ -560,9 +582,12 @@ int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtex
      * three phone numbers matched "call", "number", "order"... all over
      * it (~4 us of a ~45 us check, docs/PERFORMANCE.md "Seventh step"). */
     unsigned want = 0;
+    size_t nhits = 0;
     for (size_t i = 0; i < sc->nraw; i++)
-        if (sc->raw[i].kind == RG__RAW_HIT)
+        if (sc->raw[i].kind == RG__RAW_HIT) {
             want |= s->dets[sc->raw[i].det].pviews;
+            nhits++;
+        }
     for (int v = 0; v < RG__VIEW_COUNT && want && !sc->timed_out; v++) {
         if (!((want >> v) & 1u) || !s->pdb[v] || !vlen[v])
             continue;
@@ -573,8 +598,12 @@ int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtex
         sc->vmark = NULL;
         sc->cur_view = (uint8_t)v;
         rg__region r[RG__MAX_REGIONS];
-        size_t nr = vlen[v] < RG__PAIR_REGION_BYTES ? SIZE_MAX
-                                                     : pair_regions(sc, s, v, vlen[v], identity_raw, r);
+        /* Regions only for a long view with few hits: many hits (an
+         * adversarial text holds thousands) make more than 16 regions or
+         * most of the view anyway, after a binary search each. */
+        size_t nr = vlen[v] < RG__PAIR_REGION_BYTES || nhits > 4 * RG__MAX_REGIONS
+                        ? SIZE_MAX
+                        : pair_regions(sc, s, v, vlen[v], identity_raw, r);
         hs_error_t err = HS_SUCCESS;
         if (nr == SIZE_MAX) {
             err = hs_scan(s->pdb[v], vtext[v], (unsigned)vlen[v], 0, sc->hs, on_match, sc);

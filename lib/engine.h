@@ -33,7 +33,7 @@ typedef struct rg__rawhit {
 #define RG__MAX_RAWHITS 4096   /* stored word/allow matches per check */
 #define RG__MAX_PCRE_MATCHES 256 /* spans extracted per regex detector */
 #define RG__DEADLINE_EVERY 64  /* callbacks between two clock reads */
-#define RG__TRIG_WINDOWS 4     /* PCRE2 windows kept per trigger-flagged regex */
+#define RG__TRIG_WINDOWS 16    /* PCRE2 windows kept per trigger-flagged regex */
 #define RG__TRIG_JOIN 64       /* windows closer than this are one */
 #define RG__TRIG_UNORDERED 0xFF
 #define RG__CLOCK_BYTES 4096   /* replies this long read the clock between views */

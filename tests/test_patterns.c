@@ -146,14 +146,15 @@ static void test_trigger_windows(void **state)
         "api_key: abc123XYZ", "an idiot-proof plan", "you are not an idiot", "Api-Key = nope",
         "youre truly moron"};
     enum { NP = sizeof pieces / sizeof pieces[0] };
-    static char t[16384];
+    static char t[32768];
     unsigned seed = 4242;
     size_t total = 0;
     for (int it = 0; it < 200; it++) {
         size_t n = 0, nwant = 0;
-        size_t ws[64], we[64];
-        const char *wd[64];
-        int count = 1 + rand_r(&seed) % (it % 4 == 3 ? 12 : 5);
+        size_t ws[128], we[128];
+        const char *wd[128];
+        /* Past RG__TRIG_WINDOWS (16) apart: the closest windows merge. */
+        int count = 1 + rand_r(&seed) % (it % 4 == 3 ? 48 : 5);
         for (int k = 0; k < count; k++) {
             size_t gap = (size_t)(rand_r(&seed) % 4 == 0 ? 1 + rand_r(&seed) % 60
                                                          : 60 + rand_r(&seed) % 400);
