@@ -140,6 +140,34 @@ static int cmp_seen(const void *a, const void *b)
     return strcmp(x->det, y->det);
 }
 
+/* Check text[0..len) and collect its hits (no budget spent, nothing
+ * truncated), offsets shifted by `shift`; appended at out[n..max). */
+static size_t check_collect(const char *text, size_t len, size_t shift, seenhit *out, size_t n,
+                            size_t max)
+{
+    rg_request q = {0};
+    q.reply = text;
+    q.reply_len = len;
+    assert_int_equal(rg_check(C.e, C.s, &q, C.r), RG_OK);
+    assert_false(rg_result_flags(C.r) & (RG_FLAG_BUDGET_EXCEEDED | RG_FLAG_HITS_TRUNCATED));
+    return n + collect(C.r, shift, out + n, max - n);
+}
+
+/* The same hits, spans and scores, in any order (iteration `it`). */
+static void same_seen(seenhit *want, size_t nwant, seenhit *got, size_t ngot, int it)
+{
+    qsort(want, nwant, sizeof *want, cmp_seen);
+    qsort(got, ngot, sizeof *got, cmp_seen);
+    if (ngot != nwant)
+        fail_msg("iteration %d: %zu hits in the long text, %zu in its pieces", it, ngot, nwant);
+    for (size_t i = 0; i < nwant; i++)
+        if (strcmp(got[i].det, want[i].det) || got[i].start != want[i].start ||
+            got[i].end != want[i].end || fabs(got[i].score - want[i].score) > 1e-9)
+            fail_msg("iteration %d: %s [%zu,%zu) scores %.2f in the long text, "
+                     "%s [%zu,%zu) %.2f alone", it, got[i].det, got[i].start, got[i].end,
+                     got[i].score, want[i].det, want[i].start, want[i].end, want[i].score);
+}
+
 static void test_many_entries_pair_as_alone(void **state)
 {
     (void)state;
@@ -156,32 +184,15 @@ static void test_many_entries_pair_as_alone(void **state)
     for (int r = 0; r < REPS; r++)
         for (size_t i = 0; i < NP; i++) {
             size_t pl = strlen(pieces[i]);
-            rg_request q = {0};
-            q.reply = pieces[i];
-            q.reply_len = pl;
-            assert_int_equal(rg_check(C.e, C.s, &q, C.r), RG_OK);
-            nwant += collect(C.r, len, want + nwant, 512 - nwant);
+            nwant = check_collect(pieces[i], pl, len, want, nwant, 512);
             memcpy(big + len, pieces[i], pl);
             len += pl;
             memcpy(big + len, filler, strlen(filler));
             len += strlen(filler);
         }
-    rg_request q = {0};
-    q.reply = big;
-    q.reply_len = len;
-    assert_int_equal(rg_check(C.e, C.s, &q, C.r), RG_OK);
-    assert_false(rg_result_flags(C.r) & (RG_FLAG_BUDGET_EXCEEDED | RG_FLAG_HITS_TRUNCATED));
-    size_t ngot = collect(C.r, 0, got, 512);
+    size_t ngot = check_collect(big, len, 0, got, 0, 512);
     assert_true(nwant > 20);
-    assert_int_equal(ngot, nwant);
-    qsort(want, nwant, sizeof *want, cmp_seen);
-    qsort(got, ngot, sizeof *got, cmp_seen);
-    for (size_t i = 0; i < nwant; i++) {
-        assert_string_equal(got[i].det, want[i].det);
-        assert_int_equal(got[i].start, want[i].start);
-        assert_int_equal(got[i].end, want[i].end);
-        RGT_NEAR(got[i].score, want[i].score);
-    }
+    same_seen(want, nwant, got, ngot, 0);
 }
 
 /* Long texts pair only around their hits (check.c pair_regions): every
@@ -241,34 +252,15 @@ static void test_pair_regions_as_alone(void **state)
                      PUT("are vermin"); break;
             }
 #undef PUT
-            rg_request q = {0};
-            q.reply = piece;
-            q.reply_len = pl;
-            assert_int_equal(rg_check(C.e, C.s, &q, C.r), RG_OK);
-            nwant += collect(C.r, len, want + nwant, 2048 - nwant);
+            nwant = check_collect(piece, pl, len, want, nwant, 2048);
             memcpy(big + len, piece, pl);
             len += pl;
             const char *t = fill[rand_r(&seed) % 3];
             memcpy(big + len, t, strlen(t));
             len += strlen(t);
         }
-        rg_request q = {0};
-        q.reply = big;
-        q.reply_len = len;
-        assert_int_equal(rg_check(C.e, C.s, &q, C.r), RG_OK);
-        assert_false(rg_result_flags(C.r) & (RG_FLAG_BUDGET_EXCEEDED | RG_FLAG_HITS_TRUNCATED));
-        size_t ngot = collect(C.r, 0, got, 2048);
-        qsort(want, nwant, sizeof *want, cmp_seen);
-        qsort(got, ngot, sizeof *got, cmp_seen);
-        if (ngot != nwant)
-            fail_msg("iteration %d: %zu hits in the long text, %zu in its pieces", it, ngot, nwant);
-        for (size_t i = 0; i < nwant; i++) {
-            if (strcmp(got[i].det, want[i].det) || got[i].start != want[i].start ||
-                got[i].end != want[i].end || fabs(got[i].score - want[i].score) > 1e-9)
-                fail_msg("iteration %d: %s [%zu,%zu) scores %.2f in the long text, "
-                         "%s [%zu,%zu) %.2f alone", it, got[i].det, got[i].start, got[i].end,
-                         got[i].score, want[i].det, want[i].start, want[i].end, want[i].score);
-        }
+        size_t ngot = check_collect(big, len, 0, got, 0, 2048);
+        same_seen(want, nwant, got, ngot, it);
         checked += nwant;
         regioned += npieces <= 5;
     }

@@ -415,6 +415,31 @@ static void test_gates_walk(void **state)
  * when no such window exists. Brute force over every window. */
 static int cont(const char *t, size_t i) { return ((unsigned char)t[i] & 0xC0) == 0x80; }
 
+/* Regions well formed: non-empty, inside t[0..n), on code point bounds,
+ * apart and in order. */
+static void regions_shape(const char *t, size_t n, const rg__region *r, size_t nr)
+{
+    assert_true(nr <= RG__MAX_REGIONS);
+    for (size_t k = 0; k < nr; k++) {
+        assert_true(r[k].start < r[k].end && r[k].end <= n);
+        assert_false(cont(t, r[k].start));
+        assert_true(r[k].end == n || !cont(t, r[k].end));
+        if (k)
+            assert_true(r[k].start > r[k - 1].end);
+    }
+}
+
+/* Is [a, b) of a text of n bytes inside a region with a byte to spare
+ * each side (a \\b at its edge sees the byte it sees in the whole text)? */
+static int in_regions(const rg__region *r, size_t nr, size_t a, size_t b, size_t n)
+{
+    size_t lo = a ? a - 1 : 0, hi = b < n ? b + 1 : n;
+    for (size_t k = 0; k < nr; k++)
+        if (r[k].start <= lo && r[k].end >= hi)
+            return 1;
+    return 0;
+}
+
 static void test_regions(void **state)
 {
     (void)state;
@@ -440,14 +465,7 @@ static void test_regions(void **state)
             continue;
         }
         used += nr > 0;
-        assert_true(nr <= RG__MAX_REGIONS);
-        for (size_t k = 0; k < nr; k++) {
-            assert_true(r[k].start < r[k].end && r[k].end <= n);
-            assert_false(cont(t, r[k].start));
-            assert_true(r[k].end == n || !cont(t, r[k].end));
-            if (k)
-                assert_true(r[k].start > r[k - 1].end);
-        }
+        regions_shape(t, n, r, nr);
         int any = 0;
         for (size_t a = 0; a < n; a++) {
             size_t d = 0;
@@ -456,14 +474,9 @@ static void test_regions(void **state)
                 if (d < need)
                     continue;
                 any = 1;
-                size_t lo = a ? a - 1 : 0, hi = b < n ? b + 1 : n;
-                int in = 0;
-                for (size_t k = 0; k < nr && !in; k++)
-                    in = r[k].start <= lo && r[k].end >= hi;
-                if (!in)
-                    fprintf(stderr, "window [%zu,%zu) of %zu (need %u, width %u) outside\n", a,
-                            b, n, need, width);
-                assert_true(in);
+                if (!in_regions(r, nr, a, b, n))
+                    fail_msg("window [%zu,%zu) of %zu (need %u, width %u) outside", a, b, n,
+                             need, width);
             }
         }
         assert_int_equal(any, nr > 0);
@@ -525,13 +538,7 @@ static void test_cluster_regions(void **state)
             continue;
         used += nr > 0;
         none += nr == 0;
-        for (size_t k = 0; k < nr; k++) {
-            assert_true(r[k].start < r[k].end && r[k].end <= n);
-            assert_false(cont(t, r[k].start));
-            assert_true(r[k].end == n || !cont(t, r[k].end));
-            if (k)
-                assert_true(r[k].start > r[k - 1].end);
-        }
+        regions_shape(t, n, r, nr);
         int any = 0;
         for (size_t a = 0; a < n; a++) {
             size_t d = 0, o = 0;
@@ -544,11 +551,7 @@ static void test_cluster_regions(void **state)
                 if (d < need)
                     continue;
                 any = 1;
-                size_t lo = a ? a - 1 : 0, hi = b < n ? b + 1 : n;
-                int in = 0;
-                for (size_t k = 0; k < nr && !in; k++)
-                    in = r[k].start <= lo && r[k].end >= hi;
-                if (!in)
+                if (!in_regions(r, nr, a, b, n))
                     fail_msg("[%zu,%zu) of %zu (need %u, gap %u) outside every region", a, b, n,
                              need, gap);
             }
