@@ -68,9 +68,12 @@ async def speak_reply(guard: Guard, n: int, tokens: List[str]) -> None:
     else:
         print(f"  verdict {result.verdict.value} (categories: {cats})")
     print(f"  the customer heard: {''.join(spoken)!r}")
-    # The streamed verdict is the verdict of the whole reply.
+    # The streamed verdict is the verdict of the whole reply, unless a
+    # fail-safe decided one of them (a check preempted past the route's 2 ms
+    # budget on a busy host gets the timeout handoff: by design).
     whole = guard.check("".join(tokens), route="default", channel="voice")
-    assert whole.verdict is result.verdict, (whole.verdict, result.verdict)
+    if not (whole.failsafe or result.failsafe):
+        assert whole.verdict is result.verdict, (whole.verdict, result.verdict)
 
 
 async def main(policies: str) -> None:
