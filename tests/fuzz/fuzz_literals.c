@@ -4,11 +4,14 @@
  * Input: a pattern, optionally followed by "\0" and a text. The reader
  * must return -1, 0 or 1 without crashing, within its bounds; when it
  * returns a set (every literal non-empty, lower-case, no NUL, at least
- * minlen bytes, at most maxn of them), any text PCRE2 matches with the
- * pattern — the given text, the literals themselves and the pattern's own
- * bytes are tried — must contain one of the literals, compared without
- * ASCII case. That is the soundness compile.c relies on when it puts the
- * literals into Hyperscan in place of the regex. */
+ * minlen bytes — a whole word's two boundaries counting as bytes — or
+ * holding a rare byte, at most maxn of them), any text PCRE2 matches with
+ * the pattern — the given text, the literals themselves and the pattern's
+ * own bytes are tried — must contain one of the literals, compared without
+ * ASCII case, with the word boundaries its edges ask for (what the scan
+ * callback accepts), and with a prefix set at the match's start. That is
+ * the soundness compile.c relies on when it puts the literals into
+ * Hyperscan in place of the regex. */
 #include "fuzz_util.h"
 #include "alloc.h"
 #include "literals.h"
@@ -18,14 +21,22 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static int has_literal(const char *t, size_t n, const rg__lits *l)
+/* An occurrence of literal i at t[j..] the scan callback would take. */
+static int occurs_at(const char *t, size_t n, const rg__lits *l, size_t i, size_t j)
 {
-    for (size_t i = 0; i < l->n; i++) {
-        size_t m = strlen(l->v[i]);
-        for (size_t j = 0; j + m <= n; j++)
-            if (!strncasecmp(t + j, l->v[i], m))
+    size_t m = strlen(l->v[i]);
+    return j + m <= n && !strncasecmp(t + j, l->v[i], m) &&
+           (!(l->edges[i] & RG__LIT_EDGE_LEFT) || rg__lit_boundary(t, n, j)) &&
+           (!(l->edges[i] & RG__LIT_EDGE_RIGHT) || rg__lit_boundary(t, n, j + m));
+}
+
+/* Does a match starting at ms hold a literal (at ms for a prefix set)? */
+static int has_literal(const char *t, size_t n, const rg__lits *l, size_t ms)
+{
+    for (size_t i = 0; i < l->n; i++)
+        for (size_t j = l->prefix ? ms : 0; j <= (l->prefix ? ms : n); j++)
+            if (occurs_at(t, n, l, i, j))
                 return 1;
-    }
     return 0;
 }
 
@@ -34,9 +45,10 @@ static void oracle(pcre2_code *re, pcre2_match_data *md, const char *t, size_t n
 {
     if (pcre2_match(re, (PCRE2_SPTR)t, n, 0, 0, md, NULL) < 0)
         return;
-    FUZZ_ASSERT(has_literal(t, n, l),
-                "/%s/ matches a %zu-byte text that has none of its %zu literals", pat, n,
-                l->n);
+    size_t ms = pcre2_get_ovector_pointer(md)[0];
+    FUZZ_ASSERT(has_literal(t, n, l, ms),
+                "/%s/ matches a %zu-byte text at %zu that has none of its %zu literals%s", pat,
+                n, ms, l->n, l->prefix ? " there" : "");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -68,7 +80,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t i = 0; i < l.n; i++) {
         size_t m = strlen(l.v[i]);
         int rare = strpbrk(l.v[i], "@/\\#$%^&*=<>{}[]|~`_") != NULL;
-        FUZZ_ASSERT((m >= minlen || rare) && m >= l.minlen,
+        size_t word = l.edges[i] == (RG__LIT_EDGE_LEFT | RG__LIT_EDGE_RIGHT) ? 2 : 0;
+        FUZZ_ASSERT((m + word >= minlen || rare) && m >= l.minlen,
                     "literal of %zu bytes (minlen %zu) with no rare byte", m, minlen);
         for (size_t k = 0; k < m; k++)
             FUZZ_ASSERT(!(l.v[i][k] >= 'A' && l.v[i][k] <= 'Z'), "upper case in a literal");
