@@ -43,10 +43,12 @@ static inline int rg__lit_boundary(const char *t, size_t n, size_t pos)
  * match holds always has them.
  * Returns 1 and fills *out (free with rg__lits_free) when the reader found
  * such a set of at most `maxn` literals, each at least `minlen` bytes long
- * or holding a byte rare in prose (one of @/\#$%^&*=<>{}[]|~`_: "@" and
- * "://" are rare triggers however short); 0 when it did not (the expression is not understood,
- * can match without any literal, or its best set is too weak); -1 when an
- * allocation failed. */
+ * (a whole word, with a boundary at both ends, counting them as two more:
+ * "\bup\b") or holding a byte rare in prose (one of @/\#$%^&*=<>{}[]|~`_:
+ * "@" and "://" are rare triggers however short); 0 when it did not (the
+ * expression is not understood, can match without any literal, or its best
+ * set is too weak); -1 when an allocation failed. `prefix` says whether
+ * every match starts with one of them. */
 int rg__trigger_literals(const rg_allocator *a, const char *expr, size_t minlen, size_t maxn,
                          rg__lits *out);
 /* What compile.c asks for: literals of at least 4 bytes (shorter ones —
