@@ -954,26 +954,35 @@ static inline cls64 classes64(const unsigned char *t, size_t base, size_t len, i
     return c;
 }
 
-/* 1 when no word of the text can open a window, given no marked byte and
- * no run of three of one letter (exact_hint 0): then a window needs three
- * one-letter words one byte apart, or a word suspicious_word accepts,
- * which needs a digit or a leet symbol counted next to a letter (nl >= 1;
- * a '!' or '|' counts unless only '!' and '|' follow it in the word). So:
- * no digit, '@' or '$', and no '!' or '|' followed by a word byte, next
- * to a word byte of the other kind (a letter or a byte >= 0x80); and no
- * three one-letter words two bytes apart. Conservative (a "no" only means
- * the walk runs): 83% of SGD replies pass it and skip the walk, which was
- * ~1,200 instructions per short reply (callgrind). Where a digit or symbol
- * does touch a letter, the word around it is asked (suspicious_word):
- * "3rd", "7pm", "A16", "2g" are not leet, and were 97% of the replies the
- * byte test sent to the walk. test_views checks the windows with and
- * without it against the byte walk. */
-static int no_candidates(const unsigned char *t, size_t len, const uint8_t *mark, int padded)
+/* The start of the first word at or after `from` (0, or the end of a
+ * word) that opens a window, or len when none does, given no marked byte
+ * and no run of three of one letter (exact_hint 0). Then a window needs
+ * three one-letter words one byte apart (the first of them is returned),
+ * or a word suspicious_word accepts, which needs a digit or a leet symbol
+ * counted next to a letter (nl >= 1; a '!' or '|' counts unless only '!'
+ * and '|' follow it in the word). So only words with a digit, '@' or '$',
+ * or a '!' or '|' followed by a word byte, next to a word byte of the
+ * other kind (a letter or a byte >= 0x80), are asked (suspicious_word);
+ * "3rd", "7pm", "A16", "2g" are not leet, and were 97% of the replies a
+ * test of the bytes alone sent to the walk. 83% of SGD replies hold no
+ * such word and skip the walk, which was ~1,200 instructions per short
+ * reply (callgrind); on a long reply the walk goes word by word only
+ * around the words this finds (find_windows_walk). test_views checks the
+ * windows against the byte walk. */
+static size_t next_candidate(const unsigned char *t, size_t len, const uint8_t *mark,
+                             int padded, size_t from)
 {
-    size_t done = 0; /* words before this are asked already */
-    cls64 cur = classes64(t, 0, len, padded);
-    uint64_t prev_w = 0, prev_l = 0, prev_s_hi = 0;
-    for (size_t base = 0; base < len; base += 64) {
+    size_t done = from; /* words before this are asked already */
+    size_t base = from & ~(size_t)63;
+    cls64 cur = classes64(t, base, len, padded);
+    uint64_t prev_w = 0, prev_l = 0;
+    if (base) {
+        cls64 pc = classes64(t, base - 64, len, padded);
+        prev_w = pc.w;
+        prev_l = pc.w & ~pc.d & ~pc.y & ~pc.b;
+    }
+    uint64_t lo = ~0ull << (from - base); /* the first block: from `from` on */
+    for (; base < len; base += 64) {
         cls64 nxt = classes64(t, base + 64, len, padded);
         uint64_t l = cur.w & ~cur.d & ~cur.y & ~cur.b;      /* letters, bytes >= 0x80 */
         uint64_t nl = nxt.w & ~nxt.d & ~nxt.y & ~nxt.b;
@@ -981,8 +990,15 @@ static int no_candidates(const unsigned char *t, size_t len, const uint8_t *mark
         uint64_t wprev = (cur.w << 1) | (prev_w >> 63);
         uint64_t lnext = (l >> 1) | (nl << 63);
         uint64_t lprev = (l << 1) | (prev_l >> 63);
-        uint64_t x = cur.d | cur.y | (cur.b & wnext);
-        for (uint64_t c = x & (lnext | lprev); c; c &= c - 1) {
+        /* One-letter ASCII words, here and in the next block's first
+         * bytes: a run of three one byte apart starts at a bit of T. */
+        uint64_t single = cur.w & ~wprev & ~wnext & cur.a;
+        uint64_t nsingle = nxt.w & ~((nxt.w << 1) | (cur.w >> 63)) & ~(nxt.w >> 1) & nxt.a;
+        uint64_t T = single & ((single >> 2) | (nsingle << 62)) &
+                     ((single >> 4) | (nsingle << 60)) & lo;
+        size_t first_run = T ? base + (size_t)__builtin_ctzll(T) : len;
+        uint64_t x = (cur.d | cur.y | (cur.b & wnext)) & (lnext | lprev) & lo;
+        for (uint64_t c = x; c; c &= c - 1) {
             size_t p = base + (size_t)__builtin_ctzll(c);
             if (p < done)
                 continue;
@@ -991,19 +1007,83 @@ static int no_candidates(const unsigned char *t, size_t len, const uint8_t *mark
                 r--;
             while (e < len && wclass[t[e]])
                 e++;
+            if (first_run < r)
+                return first_run;
             if (suspicious_word(t, len, mark, r, e))
-                return 0;
+                return r;
             done = e;
         }
-        uint64_t single = cur.w & ~wprev & ~wnext & cur.a;
-        if ((single & (single >> 2) & (single >> 4)) || (prev_s_hi && (single & 0xF)))
-            return 0;
-        prev_s_hi = single >> 60;
+        if (T)
+            return first_run;
         prev_w = cur.w;
         prev_l = l;
         cur = nxt;
+        lo = ~0ull;
     }
-    return 1;
+    return len;
+}
+
+/* The bit walk from the word that starts at pos (0, or a byte after a
+ * separator): word starts and ends from 64-bit masks (bit i: byte
+ * base+i); a start is a word byte after a separator, an end a separator
+ * after a word byte; a word may go on into the next block. With `jump`,
+ * returns the end of the first word after which no window is open and no
+ * one-letter run goes on (the caller looks for the next word that opens
+ * one from there); else, or at the end of the text, len. -1: too many
+ * windows. */
+static ptrdiff_t walk_words(wscan *ws, size_t pos, int jump)
+{
+    const unsigned char *t = ws->t;
+    size_t len = ws->len;
+    int in_word = 0, c3 = 0;
+    size_t r = pos;
+    uint64_t carry = 0;
+#define RG__WORD(rr, ee, cc)                                                   \
+    do {                                                                       \
+        if (word_seen(ws, (rr), (ee), (cc)))                                   \
+            return -1;                                                         \
+        if (jump && !ws->open && !ws->singles)                                 \
+            return (ptrdiff_t)(ee);                                            \
+    } while (0)
+    for (size_t base = pos & ~(size_t)63; base < len; base += 64) {
+        uint64_t C, W = word_bits(t, base, len, &C);
+        if (base < pos) {
+            W &= ~0ull << (pos - base);
+            C &= ~0ull << (pos - base);
+        }
+        uint64_t prev = (W << 1) | carry;
+        uint64_t S = W & ~prev, E = ~W & prev;
+        carry = W >> 63;
+        if (in_word) {
+            if (!E) {
+                c3 |= C != 0; /* the whole block is this word */
+                continue;
+            }
+            unsigned q = (unsigned)__builtin_ctzll(E);
+            E &= E - 1;
+            c3 |= (C & ((1ull << q) - 1)) != 0;
+            in_word = 0;
+            RG__WORD(r, base + q, c3);
+        }
+        while (S) {
+            unsigned p = (unsigned)__builtin_ctzll(S);
+            S &= S - 1;
+            r = base + p;
+            if (!E) {
+                in_word = 1;
+                c3 = (C >> p) != 0;
+                break;
+            }
+            unsigned q = (unsigned)__builtin_ctzll(E);
+            E &= E - 1;
+            c3 = C && ((C >> p) & ((1ull << (q - p)) - 1)) != 0;
+            RG__WORD(r, base + q, c3);
+        }
+    }
+    if (in_word)
+        RG__WORD(r, len, c3);
+#undef RG__WORD
+    return (ptrdiff_t)len;
 }
 
 /* First pass: the windows of the normalized view worth compacting. Most
@@ -1024,8 +1104,6 @@ static int find_windows_walk(const rg__vbuf *n, window *w, int bytewise)
     ws.prev_single_end = (size_t)-1;
     ws.nw = ws.open = ws.remaining = 0;
     ws.exact = exact_hint(n);
-    if (!bytewise && !ws.exact && no_candidates(t, len, n->mark, n->padded))
-        return 0;
     if (bytewise) {
         size_t r = 0;
         while (r < len) {
@@ -1046,47 +1124,21 @@ static int find_windows_walk(const rg__vbuf *n, window *w, int bytewise)
         }
         return ws.nw;
     }
-    /* Word starts and ends from 64-bit masks (bit i: byte base+i): a
-     * start is a word byte after a separator, an end a separator after a
-     * word byte; a word may go on into the next block. */
-    int in_word = 0, c3 = 0;
-    size_t r = 0;
-    uint64_t carry = 0;
-    for (size_t base = 0; base < len; base += 64) {
-        uint64_t C, W = word_bits(t, base, len, &C);
-        uint64_t prev = (W << 1) | carry;
-        uint64_t S = W & ~prev, E = ~W & prev;
-        carry = W >> 63;
-        if (in_word) {
-            if (!E) {
-                c3 |= C != 0; /* the whole block is this word */
-                continue;
-            }
-            unsigned q = (unsigned)__builtin_ctzll(E);
-            E &= E - 1;
-            c3 |= (C & ((1ull << q) - 1)) != 0;
-            if (word_seen(&ws, r, base + q, c3))
-                return -1;
-            in_word = 0;
-        }
-        while (S) {
-            unsigned p = (unsigned)__builtin_ctzll(S);
-            S &= S - 1;
-            r = base + p;
-            if (!E) {
-                in_word = 1;
-                c3 = (C >> p) != 0;
-                break;
-            }
-            unsigned q = (unsigned)__builtin_ctzll(E);
-            E &= E - 1;
-            c3 = C && ((C >> p) & ((1ull << (q - p)) - 1)) != 0;
-            if (word_seen(&ws, r, base + q, c3))
-                return -1;
-        }
+    if (ws.exact)
+        return walk_words(&ws, 0, 0) < 0 ? -1 : ws.nw;
+    /* Word by word only from a word that opens a window until the window
+     * closes; between windows, words are not walked: the next word that
+     * opens one is found by the masks (next_candidate). The walk's state
+     * there is the one a whole walk would have: no window open, and no
+     * one-letter run before it (a run is returned from its first word). */
+    for (size_t pos = 0; (pos = next_candidate(t, len, n->mark, n->padded, pos)) < len;) {
+        ws.singles = 0;
+        ws.prev_single_end = (size_t)-1;
+        ptrdiff_t e = walk_words(&ws, pos, 1);
+        if (e < 0)
+            return -1;
+        pos = (size_t)e;
     }
-    if (in_word && word_seen(&ws, r, len, c3))
-        return -1;
     return ws.nw;
 }
 

@@ -125,6 +125,52 @@ static void test_walks_agree(void **state)
     assert_true(windows > 5000); /* windows were found, not only agreed on none */
 }
 
+/* Long calm texts with a few opening pieces far apart: the bit walk goes
+ * word by word only from a word that opens a window until it closes, and
+ * finds the next such word by masks. Every window, the state it resumes
+ * with (a one-letter run starting right after a window, or in the next
+ * 64-byte block) and the windows that merge must be the byte walk's. */
+static void test_walk_between_windows(void **state)
+{
+    (void)state;
+    static const char *const calm[] = {
+        "the ", "order ", "shipped ", "a ", "i ", "at ", "5 ", "10:30 ", "$45 ", "meal! ",
+        "ok!! ", "caf\xc3\xa9 ", "x", " ", ". ", "b ", "2 pm ", "3rd ", "7pm ", "A16 ",
+        "reservation ", "confirmed ", "is ", "for ", "people ",
+    };
+    static const char *const spice[] = {
+        "b4 ", "x!y ", "a b c ", "a b c d e ", "l0ser ", "\xc3\xa9" "5 ", "@home ", "a$ ",
+        "u r a ", "k|k ", "sh1t ", "f4ck ", "n3rd ", "l33t ", "a b ", "s h i t",
+    };
+    rg_allocator a;
+    rg__allocator_init(&a, NULL);
+    rg__vbuf v = {0};
+    static char text[3000];
+    size_t windows = 0, multi = 0, many = 0;
+    srand(2207);
+    for (int it = 0; it < 4000; it++) {
+        size_t n = 0, target = 200 + (size_t)rand() % 2600;
+        int odds = 8 + rand() % 60; /* one opening piece in `odds` */
+        while (n + 16 < sizeof text && n < target) {
+            const char *p = rand() % odds ? calm[(size_t)rand() % (sizeof calm / sizeof calm[0])]
+                                          : spice[(size_t)rand() % (sizeof spice / sizeof spice[0])];
+            memcpy(text + n, p, strlen(p));
+            n += strlen(p);
+        }
+        int invalid = 0;
+        assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
+        size_t s0[32], e0[32];
+        int nw = rg__compact_windows(&v, 1, s0, e0);
+        multi += nw >= 2;
+        many += nw >= 6;
+        same_windows(&v, &windows);
+    }
+    /* texts with several windows, and with many, were seen */
+    assert_true(multi > 1000);
+    assert_true(many > 200);
+    rg__vbuf_free(&a, &v);
+}
+
 static void test_ascii_fast_path(void **state)
 {
     (void)state;
@@ -178,6 +224,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_ascii_fast_path),
         cmocka_unit_test(test_walks_agree),
+        cmocka_unit_test(test_walk_between_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
