@@ -456,6 +456,7 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
     memset(v->mark, 0, o);
     if (confusable)
         fold_lookalikes(v);
+    v->unmarked = !confusable;
     memset(v->text + v->len, 0, RG__VIEW_PAD);
     memset(v->mark + v->len, 0, RG__VIEW_PAD);
     v->padded = 1;
@@ -640,11 +641,42 @@ static int hex_identifier(const unsigned char *t, size_t len, size_t r, size_t e
 /* Emit one word t[r..e), folding leet where the word has letters: symbols
  * when it has one, digits only when it has two (so "a55" in a product
  * name stays a code, while "a55hole" and "sh1t" fold). */
+int rg__compact_bytewise;
+
 static void emit_word(cbuild *b, const unsigned char *t, size_t r, size_t e)
 {
     int nl = letters(t, r, e);
     if (hex_identifier(t, b->n->len, r, e))
         nl = 0; /* "a80e:12" is an address: fold no digit in it */
+    /* Most words of a window are plain ("i have a 4.4 rating at"): nothing
+     * in them folds and no letter runs three times, so emit() would copy
+     * each byte as it is (mark 0 or the normalized view's, a run of one
+     * letter ending at most 2 long). Copied so, without emit's branches
+     * per byte (which made compaction ~30 cycles a byte). A word starts
+     * after a separator, where the run count is 0 (compact_range). */
+    int plain = b->run == 0 && !rg__compact_bytewise;
+    for (size_t i = r; i < e && plain; i++) {
+        unsigned char ch = t[i];
+        if (is_leet_symbol(ch) ? nl >= 1 : (ch >= '0' && ch <= '9' && nl >= 2))
+            plain = 0; /* would fold */
+        else if (i >= r + 2 && ch >= 'a' && ch <= 'z' && ch == t[i - 1] && ch == t[i - 2])
+            plain = 0; /* a run of three: elongation */
+    }
+    if (plain && e > r) {
+        rg__vbuf *c = b->c;
+        const rg__vbuf *n = b->n;
+        size_t o = b->o;
+        for (size_t i = r; i < e; i++, o++) {
+            c->text[o] = (char)t[i];
+            c->start[o] = n->start[i];
+            c->end[o] = n->end[i];
+            c->mark[o] = n->mark[i];
+        }
+        b->o = o;
+        unsigned char last = t[e - 1];
+        b->run = !(last >= 'a' && last <= 'z') ? 0 : e - r >= 2 && t[e - 2] == last ? 2 : 1;
+        return;
+    }
     for (size_t i = r; i < e; i++) {
         unsigned char ch = t[i];
         char l = 0;
@@ -672,18 +704,35 @@ typedef struct window {
  * so they must not open a compaction window. */
 static int number_with_suffix(const unsigned char *t, size_t r, size_t e)
 {
-    static const char *const suffixes[] = {
-        "st", "nd", "rd", "th", "am", "pm", "s", "k", "m", "h", "d", "x",
-        "kg", "km", "mi", "ml", "mm", "cm", "hr", "hrs", "min", "mb", "gb",
-        "tb", "ft", "lb", "lbs", "oz", "mph", "yr", "yrs", "g", "l",
+    /* Each suffix as the number its bytes make: one compare per suffix (a
+     * strlen and a memcmp each were most of a long reply's window search). */
+#define S1(a) {1, (uint32_t)(a)}
+#define S2(a, b) {2, (uint32_t)(a) << 8 | (uint32_t)(b)}
+#define S3(a, b, c) {3, (uint32_t)(a) << 16 | (uint32_t)(b) << 8 | (uint32_t)(c)}
+    static const struct {
+        uint8_t len;
+        uint32_t v;
+    } suffixes[] = {
+        S2('s', 't'), S2('n', 'd'), S2('r', 'd'), S2('t', 'h'), S2('a', 'm'), S2('p', 'm'),
+        S1('s'), S1('k'), S1('m'), S1('h'), S1('d'), S1('x'), S2('k', 'g'), S2('k', 'm'),
+        S2('m', 'i'), S2('m', 'l'), S2('m', 'm'), S2('c', 'm'), S2('h', 'r'),
+        S3('h', 'r', 's'), S3('m', 'i', 'n'), S2('m', 'b'), S2('g', 'b'), S2('t', 'b'),
+        S2('f', 't'), S2('l', 'b'), S3('l', 'b', 's'), S2('o', 'z'), S3('m', 'p', 'h'),
+        S2('y', 'r'), S3('y', 'r', 's'), S1('g'), S1('l')
     };
+#undef S1
+#undef S2
+#undef S3
     size_t i = r;
     while (i < e && t[i] >= '0' && t[i] <= '9')
         i++;
     if (i == r || e - i > 3)
         return 0;
+    uint32_t w = 0;
+    for (size_t k = i; k < e; k++)
+        w = w << 8 | t[k];
     for (size_t k = 0; k < sizeof suffixes / sizeof suffixes[0]; k++)
-        if (strlen(suffixes[k]) == e - i && !memcmp(t + i, suffixes[k], e - i))
+        if (suffixes[k].len == e - i && suffixes[k].v == w)
             return 1;
     return 0;
 }
@@ -880,6 +929,8 @@ static unsigned exact_hint(const rg__vbuf *n)
     size_t lim_i = n->padded ? len : len >= 16 ? len - 15 : 0;
     size_t lim_j = n->padded ? len : len >= 18 ? len - 17 : 0;
     __m128i acc = _mm_setzero_si128();
+    if (n->padded && n->unmarked)
+        i = lim_i = len; /* no marks to look for (rg__normalize says) */
     for (; i < lim_i; i += 16)
         acc = _mm_or_si128(acc, _mm_loadu_si128((const __m128i *)(const void *)(n->mark + i)));
     if (_mm_movemask_epi8(_mm_cmpeq_epi8(acc, _mm_setzero_si128())) != 0xFFFF)
@@ -904,7 +955,7 @@ static unsigned exact_hint(const rg__vbuf *n)
     return exact != 0;
 }
 
-/* The byte classes no_candidates needs among t[base .. base+64), one bit
+/* The byte classes next_candidate needs among t[base .. base+64), one bit
  * per byte (bytes past len: none): word bytes, digits, '@' and '$', '!'
  * and '|', and bytes below 0x80. Sixteen bytes a step with SSE2 (past len
  * the view's zero padding, masked off), the table elsewhere. */

@@ -39,6 +39,8 @@ typedef struct rg__vbuf {
     size_t cap;
     int padded;       /* RG__VIEW_PAD zero bytes follow text and mark
                          (rg__normalize's views; not a slice of one) */
+    int unmarked;     /* with padded: no byte is marked (rg__normalize
+                         had no look-alike to fold); read only then */
 } rg__vbuf;
 
 void rg__vbuf_free(const rg_allocator *a, rg__vbuf *v);
@@ -68,6 +70,10 @@ int rg__normalize(const rg_allocator *a, rg__vbuf *v, const char *s,
 int rg__compact_windows(const rg__vbuf *n, int bytewise, size_t *start, size_t *end);
 int rg__compact(const rg_allocator *a, rg__vbuf *c, const rg__vbuf *n,
                 int whole);
+/* For tests: nonzero sends every word through the byte-at-a-time path
+ * that folds leet and cuts runs (the reference the plain-word copy of
+ * rg__compact is tested against). Not for use while checks run. */
+extern int rg__compact_bytewise;
 
 /* Build the raw view with each invalid UTF-8 byte replaced by U+FFFD. */
 int rg__repair_utf8(const rg_allocator *a, rg__vbuf *v, const char *s,

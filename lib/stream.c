@@ -963,6 +963,7 @@ static void sub_view(const rg__vbuf *v, size_t from, size_t to, rg__vbuf *out)
     out->len = to - from;
     out->cap = 0;
     out->padded = 0; /* the text after a slice is the next text's */
+    out->unmarked = 0;
 }
 
 /* Compact and scan n[from, to); compacted hits whose original start lies

@@ -171,6 +171,57 @@ static void test_walk_between_windows(void **state)
     rg__vbuf_free(&a, &v);
 }
 
+/* rg__compact copies plain words (nothing folds, no run of three) as they
+ * are; the byte-at-a-time path that folds and cuts is the reference. Both
+ * must give the same compacted view, byte for byte with its offsets and
+ * marks, on texts mixing plain words with leet, runs, spaced letters,
+ * look-alikes and digits, windowed and whole. */
+static void test_compact_plain_words(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "the ", "order ", "book ", "coon ", "abeed ", "a ", "i ", "4.4 ", "a 4.4 ", "at ",
+        "f u c k ", "s.h.i.t ", "sh1t ", "$hit ", "@ss ", "fuuuck ", "asssss ", "aa ", "bb",
+        "13th ", "7pm ", "0x1f2e ", "a80e:12 ", "caf\xc3\xa9 ", "\xd1\x81\xd0\xb0t ",
+        "!!! ", "hi! ", "k|k ", "|", "b4 ", "l0ser ", "a55 ", "a55hole ", "5 3 x ",
+        "a r e v e n t a r ", "ooo ", "www.", "x", " ", ". ", "-", "12345 ", "r00m ",
+    };
+    rg_allocator a;
+    rg__allocator_init(&a, NULL);
+    rg__vbuf v = {0}, c0 = {0}, c1 = {0};
+    static char text[2400];
+    size_t nonempty = 0;
+    srand(4409);
+    for (int it = 0; it < 6000; it++) {
+        size_t n = 0, target = (size_t)rand() % 2200;
+        while (n + 32 < sizeof text && n < target) {
+            const char *p = pieces[(size_t)rand() % (sizeof pieces / sizeof pieces[0])];
+            memcpy(text + n, p, strlen(p));
+            n += strlen(p);
+        }
+        int invalid = 0;
+        assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
+        for (int whole = 0; whole < 2; whole++) {
+            rg__compact_bytewise = 1;
+            assert_int_equal(rg__compact(&a, &c0, &v, whole), 0);
+            rg__compact_bytewise = 0;
+            assert_int_equal(rg__compact(&a, &c1, &v, whole), 0);
+            assert_int_equal(c0.len, c1.len);
+            nonempty += c0.len > 0;
+            if (c0.len) {
+                assert_memory_equal(c0.text, c1.text, c0.len);
+                assert_memory_equal(c0.start, c1.start, c0.len * sizeof *c0.start);
+                assert_memory_equal(c0.end, c1.end, c0.len * sizeof *c0.end);
+                assert_memory_equal(c0.mark, c1.mark, c0.len);
+            }
+        }
+    }
+    assert_true(nonempty > 6000); /* windowed views were built, not only whole ones */
+    rg__vbuf_free(&a, &v);
+    rg__vbuf_free(&a, &c0);
+    rg__vbuf_free(&a, &c1);
+}
+
 static void test_ascii_fast_path(void **state)
 {
     (void)state;
@@ -225,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_ascii_fast_path),
         cmocka_unit_test(test_walks_agree),
         cmocka_unit_test(test_walk_between_windows),
+        cmocka_unit_test(test_compact_plain_words),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
