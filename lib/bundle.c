@@ -35,7 +35,7 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 9u /* 2: the expressions behind each database;
+#define BUNDLE_FORMAT 10u /* 2: the expressions behind each database;
                             3: detector scopes, conversation rules;
                             4: the digit-gated databases;
                             5: trigger-literal patterns (rg__pat.back);
@@ -46,7 +46,9 @@
                                rg__gatedef), the user-message gate;
                             9: word boundaries at trigger literals'
                                ends (rg__pat.edges, literals.h), the
-                               cluster gates (digits.h) */
+                               cluster gates (digits.h);
+                            10: the prescan databases (snapshot.h
+                               gudb) */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -177,6 +179,10 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
     /* The pairing databases (format 7), per view (length 0: none). */
     for (int v = 0; v < RG__VIEW_COUNT; v++)
         bad |= put_db(&w, s->pdb[v]);
+    /* The prescan databases (format 10), per view and gate in use. */
+    for (int v = 0; v < RG__VIEW_COUNT; v++)
+        for (size_t g = 0; g < s->ngdb; g++)
+            bad |= put_db(&w, s->gudb[v][g]);
     if (bad) {
         rg__free(a, w.p);
         return RG_E_NOMEM;
@@ -409,13 +415,19 @@ static int decode(dec *x, char *why, size_t whysize)
             x->r.bad = 1; /* the scan callback indexes with these */
     }
     /* The view databases, then (format 4) the digit-gated ones, then
-     * (format 7) the pairing ones. */
+     * (format 7) the pairing ones, then (format 10) the prescan ones. */
     uint32_t ng = 0;
     const int ngk = RG__VIEW_COUNT + RG__VIEW_COUNT * RG__NGATES;
-    for (int k = 0; k < ngk + RG__VIEW_COUNT && !x->r.bad; k++) {
+    const int npk = ngk + RG__VIEW_COUNT;
+    for (int k = 0; k < npk + RG__VIEW_COUNT * RG__NGATES && !x->r.bad; k++) {
         hs_database_t **db;
         if (k < RG__VIEW_COUNT) {
             db = &s->db[k];
+        } else if (k >= npk) {
+            int gv = (k - npk) / RG__NGATES, g = (k - npk) % RG__NGATES;
+            if ((uint32_t)g >= ng)
+                continue;
+            db = &s->gudb[gv][g];
         } else if (k >= ngk) {
             db = &s->pdb[k - ngk];
         } else {

@@ -1302,6 +1302,20 @@ unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen
     return reach;
 }
 
+int rg__prescan_off;
+
+/* A prescan's callback: the union matched; no need to look further. */
+static int on_any(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *ctx)
+{
+    (void)id;
+    (void)from;
+    (void)to;
+    (void)flags;
+    *(int *)ctx = 1;
+    return 1;
+}
+
 hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned reach)
 {
     const char *t = sc->vtext;
@@ -1367,7 +1381,21 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
         }
         sc->nregs[g] = (uint8_t)nr;
         sc->reg_g = (uint8_t)g;
+        const hs_database_t *pre = rg__prescan_off ? NULL : s->gudb[v][g];
         for (size_t k = 0; k < nr && err == HS_SUCCESS; k++) {
+            if (pre) {
+                /* The union of the database's expressions first (snapshot.h
+                 * gudb): where it does not match, none of them does. */
+                int any = 0;
+                hs_error_t pe = hs_scan(pre, t + r[k].start, (unsigned)(r[k].end - r[k].start),
+                                        0, sc->hs, on_any, &any);
+                if (pe != HS_SUCCESS && pe != HS_SCAN_TERMINATED) {
+                    err = pe;
+                    break;
+                }
+                if (!any)
+                    continue;
+            }
             sc->reg_k = (uint8_t)k;
             sc->in_region = 1;
             err = hs_scan(s->gdb[v][g], t + r[k].start, (unsigned)(r[k].end - r[k].start), 0,

@@ -55,6 +55,7 @@ typedef struct dbjob {
     hs_compile_error_t *err;
     hs_error_t rc;
     int cached;
+    int optional; /* a failure leaves *out NULL, and is no error */
     uint8_t key[32];
     const hs_platform_info_t *platform;
 } dbjob;
@@ -563,6 +564,45 @@ static int queue_db(builder *b, char *const *expr, const unsigned *flags,
     return RG_OK;
 }
 
+/* The prescan database of a gate's expressions e[0..n) (digits.h
+ * rg__gatedef.prescan): one expression, each of them a group of an
+ * alternation, matching where one of them does. Only when they share
+ * their flags, and none holds what a group could change: \Q (quotes to
+ * the end of the expression), '#' or a newline (a comment under (?x)).
+ * Queued as optional: if Hyperscan refuses the union, there is none. */
+static int queue_prescan(builder *b, char *const *e, const unsigned *f, size_t n,
+                         hs_database_t **db)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (f[i] != f[0] || strstr(e[i], "\\Q") || strpbrk(e[i], "#\n"))
+            return RG_OK;
+        len += strlen(e[i]) + 5; /* "(?:" ")" "|" */
+    }
+    char *u = rg__malloc(b->a, len + 1);
+    if (!u || rg__grow(b->a, (void **)&b->keep, &b->capkeep, b->nkeep + 1, sizeof *b->keep)) {
+        rg__free(b->a, u);
+        return RG_E_NOMEM;
+    }
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(e[i]);
+        if (i)
+            u[o++] = '|';
+        memcpy(u + o, "(?:", 3);
+        memcpy(u + o + 3, e[i], l);
+        u[o + 3 + l] = ')';
+        o += l + 4;
+    }
+    u[o] = '\0';
+    b->keep[b->nkeep++] = u; /* freed with the jobs */
+    unsigned flags = f[0] | HS_FLAG_SINGLEMATCH, id = 0;
+    int rc = queue_db(b, &u, &flags, &id, 1, db);
+    if (rc == RG_OK)
+        b->jobs[b->njobs - 1].optional = 1;
+    return rc;
+}
+
 /* Helper threads take the next job not yet compiled (biggest first: the
  * normalized view's ~26,000 literals take longer than all the others). */
 typedef struct jobrun {
@@ -641,7 +681,10 @@ static int run_jobs(builder *b)
     }
     for (size_t i = 0; i < b->njobs; i++) {
         dbjob *j = &b->jobs[i];
-        if (rc == RG_OK && !j->cached && j->rc != HS_SUCCESS) {
+        if (rc == RG_OK && !j->cached && j->rc != HS_SUCCESS && j->optional) {
+            /* A prescan union Hyperscan refuses: the database it would
+             * have spared is scanned as before. */
+        } else if (rc == RG_OK && !j->cached && j->rc != HS_SUCCESS) {
             const rg__loc *l = NULL;
             const char *id = "?";
             if (j->err && j->err->expression >= 0 && (size_t)j->err->expression < j->n) {
@@ -960,6 +1003,8 @@ static int build_split(builder *b, int v)
         rc = queue_db(b, e, f, id, m, level < 0 ? &s->db[v] : &s->gdb[v][level]);
         if (level >= 0)
             s->ngdb = RG__NGATES;
+        if (rc == RG_OK && level >= 0 && rg__gatedefs[level].prescan && m > 1)
+            rc = queue_prescan(b, e, f, m, &s->gudb[v][level]);
     }
     if (rc == RG_OK && npair) {
         /* The pairing database: same expressions, flags and ids as in
@@ -1365,8 +1410,10 @@ void rg__snapshot_free(rg__snapshot *s)
     }
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
         hs_free_database(s->pdb[v]);
-        for (int g = 0; g < RG__NGATES; g++)
+        for (int g = 0; g < RG__NGATES; g++) {
             hs_free_database(s->gdb[v][g]);
+            hs_free_database(s->gudb[v][g]);
+        }
     }
     rg__sdb_free(atomic_load(&s->sdb));
     rg__conv_free(&a, s->conv);

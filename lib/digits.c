@@ -646,15 +646,16 @@ unsigned rg__max_outside(const char *expr)
  * so the rarer conditions come first (shares of SGD short / long
  * replies that reach each: docs/PERFORMANCE.md "Gates"). */
 const rg__gatedef rg__gatedefs[RG__NGATES] = {
-    {'0', '9', 9, 0, 0, RG__CLUSTER_GAP + 1}, /* cards, phones, SSNs, ids: digits and separators */
-    {'0', '9', 9, 48, 0, 0},  /* the same with words around them ("ssn: ...") */
-    {'0', '9', 9, 0, 0, 0},   /* the same, matches longer than 48 bytes */
-    {'0', 'Z', 12, 48, 1, 0}, /* IBAN, codice fiscale, CURP */
-    {':', ':', 2, 48, 1, 0},  /* IPv6 */
-    {'0', '9', 4, 0, 0, RG__CLUSTER_GAP + 1}, /* IPv4, bank accounts, phones, ids */
-    {'0', '9', 4, 0, 0, 0},   /* dates of birth */
-    {'0', '9', 1, 0, 1, 0},   /* anything with a digit */
-    {0, 0, 0, 0, 0, 0},       /* RG__GATE_USER: the user message only */
+    /* lo, hi, need, window, weak, cluster, prescan */
+    {'0', '9', 9, 0, 0, RG__CLUSTER_GAP + 1, 0}, /* cards, phones, SSNs, ids: digits and separators */
+    {'0', '9', 9, 48, 0, 0, 0},  /* the same with words around them ("ssn: ...") */
+    {'0', '9', 9, 0, 0, 0, 0},   /* the same, matches longer than 48 bytes */
+    {'0', 'Z', 12, 48, 1, 0, 0}, /* IBAN, codice fiscale, CURP */
+    {':', ':', 2, 48, 1, 0, 0},  /* IPv6 */
+    {'0', '9', 4, 0, 0, RG__CLUSTER_GAP + 1, 1}, /* IPv4, bank accounts, phones, ids */
+    {'0', '9', 4, 0, 0, 0, 0},   /* dates of birth */
+    {'0', '9', 1, 0, 1, 0, 0},   /* anything with a digit */
+    {0, 0, 0, 0, 0, 0, 0},       /* RG__GATE_USER: the user message only */
 };
 
 int rg__gate_of(const char *expr, int caseless, unsigned maxwidth, int regions_ok)

@@ -72,6 +72,16 @@ typedef struct rg__gatedef {
      * digits and separators: their database is scanned over the few
      * bytes of such clusters only, not the whole reply. */
     unsigned char cluster;
+    /* A cluster gate whose clusters rarely hold a match: each is first
+     * scanned with one expression, the union of the database's (compile.c
+     * build_prescan), and the database itself only where that matches.
+     * Hyperscan runs the union as one automaton, the database as one per
+     * regex (per 20-byte cluster, ~65 against ~200 ns for the 4-digit
+     * gate's eight regexes, ~100 against ~460 ns for the 9-digit gate's
+     * twenty). Worth it where few clusters match: 24% of the 4-digit
+     * gate's clusters in SGD replies; the 9-digit gate's are phone
+     * numbers, 94% of which match, and do without. */
+    unsigned char prescan;
 } rg__gatedef;
 #define RG__NGATES 9
 #define RG__GATE_USER (RG__NGATES - 1)

@@ -191,6 +191,10 @@ unsigned rg__gates_reached(const rg__snapshot *s, const char *raw, size_t rawlen
  * Returns HS_SUCCESS, HS_SCAN_TERMINATED (deadline) or Hyperscan's
  * error. */
 hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned reach);
+/* For tests: nonzero scans every cluster of a prescan gate with its
+ * database, as if it had no prescan union (snapshot.h gudb): the hits
+ * must be the same. Not for use while checks run on other threads. */
+extern int rg__prescan_off;
 int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
                const char *reply, size_t reply_len, int oversize, int with_copy,
                rg_result *result);

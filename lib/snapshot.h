@@ -124,6 +124,12 @@ typedef struct rg__snapshot {
      * (streaming compiles from them). ngdb: gates in use (0: no gated
      * database); entries may be NULL. */
     hs_database_t *gdb[RG__VIEW_COUNT][RG__NGATES];
+    /* Prescan databases (digits.h rg__gatedef.prescan): gudb[v][t] is one
+     * expression, the union of gdb[v][t]'s, so a cluster where it does not
+     * match needs no scan of gdb[v][t] (the union matches where one of
+     * them does). NULL: none (not a prescan gate, or the union did not
+     * compile). */
+    hs_database_t *gudb[RG__VIEW_COUNT][RG__NGATES];
     /* Pairing databases: the allow-list and context words of the raw and
      * normalized views, apart from the words and regexes they pair with.
      * They only matter next to a hit of their own detector, and common

@@ -17,6 +17,9 @@
 #include <pcre2.h>
 #include <hs/hs.h>
 #include "digits.h"
+#include "engine.h"
+#include "replyguard.h"
+#include "snapshot.h"
 
 typedef struct {
     const char *re;
@@ -360,11 +363,11 @@ static void test_gates_walk(void **state)
     size_t nsets[2] = {0, 0};
     for (int k = 0; k < RG__GATE_USER; k++)
         sets[0][nsets[0]++] = rg__gatedefs[k];
-    sets[0][nsets[0]++] = (rg__gatedef){'a', 'z', 2, 0, 0, 0}; /* not a table range: always met */
-    sets[1][nsets[1]++] = (rg__gatedef){'0', '9', 3, 5, 0, 0}; /* a tight window */
-    sets[1][nsets[1]++] = (rg__gatedef){':', ':', 1, 0, 0, 0}; /* any colon */
-    sets[1][nsets[1]++] = (rg__gatedef){'0', 'Z', 16, 16, 0, 0};
-    sets[1][nsets[1]++] = (rg__gatedef){'a', 'z', 2, 0, 0, 0};
+    sets[0][nsets[0]++] = (rg__gatedef){'a', 'z', 2, 0, 0, 0, 0}; /* not a table range: always met */
+    sets[1][nsets[1]++] = (rg__gatedef){'0', '9', 3, 5, 0, 0, 0}; /* a tight window */
+    sets[1][nsets[1]++] = (rg__gatedef){':', ':', 1, 0, 0, 0, 0}; /* any colon */
+    sets[1][nsets[1]++] = (rg__gatedef){'0', 'Z', 16, 16, 0, 0, 0};
+    sets[1][nsets[1]++] = (rg__gatedef){'a', 'z', 2, 0, 0, 0, 0};
     srand(12);
     char b[300];
     size_t met = 0, all = 0;
@@ -398,8 +401,8 @@ static void test_gates_walk(void **state)
      * digits, never 9 within 32 bytes. Bytes next to the ranges and
      * non-ASCII bytes whose low seven bits are digits or ':' count as
      * nothing. */
-    const rg__gatedef g9[] = {{'0', '9', 9, 32, 0, 0}, {'0', '9', 9, 0, 0, 0},
-                              {'0', '9', 11, 0, 0, 0}, {':', ':', 1, 0, 0, 0}};
+    const rg__gatedef g9[] = {{'0', '9', 9, 32, 0, 0, 0}, {'0', '9', 9, 0, 0, 0, 0},
+                              {'0', '9', 11, 0, 0, 0, 0}, {':', ':', 1, 0, 0, 0, 0}};
     const char *phone = "call 650-328-6885 now";
     const char *addr = "2700 F Street Northwest, Washington, DC 20566. It starts at 7:30 pm.";
     const char edge[] = "/0123456789;\xb0\xb5\xb9\xba\x80\xff";
@@ -632,6 +635,83 @@ static void test_regions_scan(void **state)
     assert_true(flagged > 500 && scanned > 5000); /* real matches, real regions */
 }
 
+/* The hits of one check, as "detector start end;" lines. */
+static void hits_of(rg_engine *e, rg_scratch *sc, rg_result *r, const char *t, size_t n,
+                    char *out, size_t cap)
+{
+    rg_request q;
+    memset(&q, 0, sizeof q);
+    q.reply = t;
+    q.reply_len = n;
+    assert_int_equal(rg_check(e, sc, &q, r), RG_OK);
+    size_t o = 0;
+    out[0] = '\0';
+    for (size_t i = 0; i < rg_result_hit_count(r) && o < cap; i++) {
+        const rg_hit *h = rg_result_hit(r, i);
+        o += (size_t)snprintf(out + o, cap - o, "%s %zu %zu;", h->detector, h->start, h->end);
+    }
+}
+
+/* The 4-digit cluster gate's prescan (digits.h rg__gatedef.prescan): its
+ * database is scanned only over the clusters where the union of its
+ * expressions matches. Every hit must be the one a scan of every cluster
+ * gives, on short and long texts of numbers in many shapes, near misses,
+ * and letters glued to them (tests/policies/prescan). */
+static void test_prescan(void **state)
+{
+    (void)state;
+    const char *dir = getenv("RG_TEST_DATA");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/policies/prescan", dir ? dir : "tests");
+    rg_engine *e = NULL;
+    rg_diag *d = NULL;
+    assert_int_equal(rg_engine_open(&e, path, NULL, &d), RG_OK);
+    rg_diag_free(d);
+    rg_scratch *sc = NULL;
+    rg_result *r = NULL;
+    assert_int_equal(rg_scratch_alloc(e, &sc), RG_OK);
+    assert_int_equal(rg_result_alloc(NULL, &r), RG_OK);
+    /* The gate has its union. */
+    const rg__snapshot *snap = rg__engine_pin(e, sc);
+    int gates = 0;
+    for (int g = 0; g < RG__NGATES; g++)
+        gates += snap->gudb[RG__VIEW_RAW][g] != NULL && rg__gatedefs[g].prescan;
+    rg__engine_unpin(sc);
+    assert_int_equal(gates, 1);
+    static const char *const pieces[] = {
+        "call ", "at ", "the ", "room ", "on ", ". ", ", ", "(", ")", "-", " ", "x",
+        "1234 5678 ", "123-4567 ", "1234-5678-90 ", "10.0.0.1 ", "192.168.1.254 ",
+        "1.2.3 ", "12345678Z ", "12.345.678-Z ", "12345678 Z", "AB 12 34 56 C ",
+        "AB123456D ", "ab 12 34 56 c ", "+44 20 7946 0958 ", "+1 (415) 555-0132 ",
+        "+2 1 ", "2019 ", "10:30 ", "$45.00 ", "4.4 ", "1st ", "123456789 ", "9",
+        "0", "5", "a1234b ", "X1234567L ",
+    };
+    static char t[3000], want[8192], got[8192];
+    size_t hits = 0;
+    srand(5531);
+    for (int it = 0; it < 3000; it++) {
+        size_t n = 0, target = it % 3 ? (size_t)rand() % 200 : 600 + (size_t)rand() % 2000;
+        while (n + 32 < sizeof t && n < target) {
+            const char *p = pieces[(size_t)rand() % (sizeof pieces / sizeof pieces[0])];
+            memcpy(t + n, p, strlen(p));
+            n += strlen(p);
+        }
+        rg__prescan_off = 1;
+        hits_of(e, sc, r, t, n, want, sizeof want);
+        rg__prescan_off = 0;
+        hits_of(e, sc, r, t, n, got, sizeof got);
+        if (strcmp(want, got))
+            fprintf(stderr, "\"%.*s\"\n  without prescan: %s\n  with: %s\n", (int)n, t, want,
+                    got);
+        assert_string_equal(want, got);
+        hits += rg_result_hit_count(r);
+    }
+    assert_true(hits > 3000); /* real hits were compared */
+    rg_result_free(r);
+    rg_scratch_free(sc);
+    rg_engine_close(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -646,6 +726,7 @@ int main(void)
         cmocka_unit_test(test_gates_walk),
         cmocka_unit_test(test_regions),
         cmocka_unit_test(test_regions_scan),
+        cmocka_unit_test(test_prescan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
