@@ -11,6 +11,7 @@
  * largest reply and the current snapshot (see rg__scratch_fit). Work per
  * check is bounded by caps (engine.h) and by the route's deadline, which
  * the scan callback and the PCRE2 loop both watch. */
+#include "clock.h"
 #include "engine.h"
 #include "alloc.h"
 #include "metrics.h"
@@ -19,7 +20,6 @@
 #include "literals.h"
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* PCRE2 steps per match call: ~10k bounded a catastrophic pattern to
  * ~25 µs here (DESIGN.md); 100k leaves room for long legitimate texts
@@ -30,11 +30,10 @@
  * written in YAML is crossed by a hit scored 0.8 despite rounding. */
 #define RG__EPS 1e-9
 
+/* Budgets and elapsed times: clock.h (the TSC when the kernel trusts it). */
 static inline uint64_t now_ns(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return rg__now_ns();
 }
 
 /* ------------------------------------------------------------------ */

@@ -18,18 +18,16 @@
  * warm-up nothing is allocated. Work is bounded by RG__HISTORY_MAX replies
  * of RG__HISTORY_BYTES each and RG__MAX_SHINGLES shingles per text. */
 #include "conv.h"
+#include "clock.h"
 #include "engine.h"
 #include "digits.h"
 #include "alloc.h"
 #include <string.h>
-#include <time.h>
 
 /* The route's deadline, checked every few history replies. */
 static int past_deadline(rg_scratch *sc)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    if ((uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec > sc->deadline)
+    if (rg__now_ns() > sc->deadline) /* check.c's clock (clock.h) */
         sc->timed_out = 1;
     return sc->timed_out;
 }

@@ -2,6 +2,7 @@
  * reclamation (hazard pointers, see engine.h). */
 #include "engine.h"
 #include "alloc.h"
+#include "clock.h"
 #include "diag.h"
 #include "metrics.h"
 #include "cache.h"
@@ -86,6 +87,7 @@ int rg_engine_open(rg_engine **out, const char *policy_path,
     *out = NULL;
     if (!policy_path)
         return RG_E_INVAL;
+    rg__clock_init(); /* before any check can read it (clock.h) */
     if (opts && (opts->struct_size < offsetof(rg_engine_options, flags) + sizeof(unsigned) ||
                  (opts->flags & ~(unsigned)(RG_ENGINE_NO_METRICS | RG_ENGINE_LINT |
                                             RG_ENGINE_NO_CACHE | RG_ENGINE_STREAMING))))

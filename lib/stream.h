@@ -2,14 +2,15 @@
  * streaming data it needs) share. docs/STREAMING.md explains the design. */
 #ifndef RG_STREAM_H
 #define RG_STREAM_H
+#include "clock.h"
 #include "engine.h"
 #include <time.h>
 
+/* The clock of checks (clock.h): a stream's deadline is compared in
+ * check.c's code too, so it must be the same clock. */
 static inline uint64_t rg__stream_now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+    return rg__now_ns();
 }
 
 /* ---- prefix sets: "could this text still become a listed term?" ------- */
