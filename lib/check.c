@@ -1382,7 +1382,8 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
         sc->reg_g = (uint8_t)g;
         const hs_database_t *pre = rg__prescan_off ? NULL : s->gudb[v][g];
         for (size_t k = 0; k < nr && err == HS_SUCCESS; k++) {
-            if (pre) {
+            if (pre && !rg__digits_at_least(t + r[k].start, r[k].end - r[k].start,
+                                            RG__PRESCAN_DIGITS)) {
                 /* The union of the database's expressions first (snapshot.h
                  * gudb): where it does not match, none of them does. */
                 int any = 0;

@@ -80,7 +80,9 @@ typedef struct rg__gatedef {
      * gate's eight regexes, ~100 against ~460 ns for the 9-digit gate's
      * twenty). Worth it where few clusters match: 24% of the 4-digit
      * gate's clusters in SGD replies; the 9-digit gate's are phone
-     * numbers, 94% of which match, and do without. */
+     * numbers, 94% of which match, and do without: so does a 4-digit
+     * gate's cluster of RG__PRESCAN_DIGITS digits or more (check.c), where
+     * the union would only add its scan to the database's. */
     unsigned char prescan;
 } rg__gatedef;
 #define RG__NGATES 9
@@ -107,6 +109,10 @@ static inline int rg__cluster_byte(unsigned char c)
 {
     return c == ' ' || (c >= 0x28 && c <= 0x39);
 }
+/* A prescan gate's clusters with this many digits skip the prescan
+ * (rg__gatedef.prescan). */
+#define RG__PRESCAN_DIGITS 9
+
 /* The cluster gates' allowance of other bytes in a match (a letter or two
  * of an id: "AB 12 34 56 C", "X1234567L"). */
 #define RG__CLUSTER_GAP 3u
@@ -115,6 +121,10 @@ static inline int rg__cluster_byte(unsigned char c)
  * unbounded or when the reader is not sure (\B, lookarounds, (?x),
  * back-references...). */
 unsigned rg__max_outside(const char *expr);
+
+/* Whether s[0..n) holds at least `need` ASCII digits (counting stops
+ * there), sixteen bytes a step. */
+int rg__digits_at_least(const char *s, size_t n, size_t need);
 
 /* A byte range of a text, [start, end). */
 typedef struct rg__region {

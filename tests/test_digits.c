@@ -635,6 +635,29 @@ static void test_regions_scan(void **state)
     assert_true(flagged > 500 && scanned > 5000); /* real matches, real regions */
 }
 
+/* rg__digits_at_least against a count, at every length around the
+ * sixteen-byte steps and the 256-byte sums, with digits, non-ASCII bytes
+ * and bytes next to the digit range. */
+static void test_digits_at_least(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "0123456789/:a \x80\xff\xb0\xb9";
+    char t[700];
+    srand(77);
+    for (int it = 0; it < 20000; it++) {
+        size_t n = (size_t)rand() % sizeof t, digits = 0;
+        int dense = rand() % 4;
+        for (size_t i = 0; i < n; i++) {
+            t[i] = dense ? alphabet[rand() % (sizeof alphabet - 1)] : (rand() % 50 ? 'x' : '7');
+            digits += t[i] >= '0' && t[i] <= '9';
+        }
+        size_t need = (size_t)rand() % 40;
+        if (rand() % 3 == 0)
+            need = digits + (size_t)(rand() % 3) - 1 + (digits == 0);
+        assert_int_equal(rg__digits_at_least(t, n, need), digits >= need);
+    }
+}
+
 /* The hits of one check, as "detector start end;" lines. */
 static void hits_of(rg_engine *e, rg_scratch *sc, rg_result *r, const char *t, size_t n,
                     char *out, size_t cap)
@@ -726,6 +749,7 @@ int main(void)
         cmocka_unit_test(test_gates_walk),
         cmocka_unit_test(test_regions),
         cmocka_unit_test(test_regions_scan),
+        cmocka_unit_test(test_digits_at_least),
         cmocka_unit_test(test_prescan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
