@@ -1315,6 +1315,18 @@ static int on_any(unsigned int id, unsigned long long from, unsigned long long t
     return 1;
 }
 
+/* Scan t[0..n) with a prescan union: *miss = 1 when it does not match. */
+static hs_error_t prescan(rg_scratch *sc, const hs_database_t *pre, const char *t, size_t n,
+                          int *miss)
+{
+    int any = 0;
+    hs_error_t e = hs_scan(pre, t, (unsigned)n, 0, sc->hs, on_any, &any);
+    if (e != HS_SUCCESS && e != HS_SCAN_TERMINATED)
+        return e;
+    *miss = !any;
+    return HS_SUCCESS;
+}
+
 hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned reach)
 {
     const char *t = sc->vtext;
@@ -1374,28 +1386,32 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
                   : s->gmaxw[g] < n / 2 ? rg__range_regions(t, n, s->glo[g], s->ghi[g], s->gate[g],
                                                             s->gmaxw[g], r)
                                         : SIZE_MAX;
+        /* The union of the database's expressions first (snapshot.h gudb):
+         * where it does not match, none of them does. */
+        const hs_database_t *pre = rg__prescan_off ? NULL : s->gudb[v][g];
         if (nr == SIZE_MAX) {
-            err = hs_scan(s->gdb[v][g], t, (unsigned)n, 0, sc->hs, on_match, sc);
+            int miss = 0;
+            if (pre)
+                err = prescan(sc, pre, t, n, &miss);
+            if (err == HS_SUCCESS && !miss)
+                err = hs_scan(s->gdb[v][g], t, (unsigned)n, 0, sc->hs, on_match, sc);
             continue;
         }
         sc->nregs[g] = (uint8_t)nr;
         sc->reg_g = (uint8_t)g;
-        const hs_database_t *pre = rg__prescan_off ? NULL : s->gudb[v][g];
         for (size_t k = 0; k < nr && err == HS_SUCCESS; k++) {
-            if (pre && !rg__digits_at_least(t + r[k].start, r[k].end - r[k].start,
-                                            RG__PRESCAN_DIGITS)) {
-                /* The union of the database's expressions first (snapshot.h
-                 * gudb): where it does not match, none of them does. */
-                int any = 0;
-                hs_error_t pe = hs_scan(pre, t + r[k].start, (unsigned)(r[k].end - r[k].start),
-                                        0, sc->hs, on_any, &any);
-                if (pe != HS_SUCCESS && pe != HS_SCAN_TERMINATED) {
-                    err = pe;
+            int miss = 0;
+            /* Not a digit cluster of a phone number's size (digits.h
+             * RG__PRESCAN_DIGITS): the union would match it. */
+            if (pre && (!s->gclu[g] || !rg__digits_at_least(t + r[k].start,
+                                                             r[k].end - r[k].start,
+                                                             RG__PRESCAN_DIGITS))) {
+                err = prescan(sc, pre, t + r[k].start, r[k].end - r[k].start, &miss);
+                if (err != HS_SUCCESS)
                     break;
-                }
-                if (!any)
-                    continue;
             }
+            if (miss)
+                continue;
             sc->reg_k = (uint8_t)k;
             sc->in_region = 1;
             err = hs_scan(s->gdb[v][g], t + r[k].start, (unsigned)(r[k].end - r[k].start), 0,

@@ -651,7 +651,7 @@ const rg__gatedef rg__gatedefs[RG__NGATES] = {
     {'0', '9', 9, 0, 0, RG__CLUSTER_GAP + 1, 0}, /* cards, phones, SSNs, ids: digits and separators */
     {'0', '9', 9, 48, 0, 0, 0},  /* the same with words around them ("ssn: ...") */
     {'0', '9', 9, 0, 0, 0, 0},   /* the same, matches longer than 48 bytes */
-    {'0', 'Z', 12, 48, 1, 0, 0}, /* IBAN, codice fiscale, CURP */
+    {'0', 'Z', 12, 48, 1, 0, 1}, /* IBAN, codice fiscale, CURP */
     {':', ':', 2, 48, 1, 0, 0},  /* IPv6 */
     {'0', '9', 4, 0, 0, RG__CLUSTER_GAP + 1, 1}, /* IPv4, bank accounts, phones, ids */
     {'0', '9', 4, 0, 0, 0, 0},   /* dates of birth */
