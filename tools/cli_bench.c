@@ -12,18 +12,19 @@
  *     ("first-check latency": buffers sized, pages touched), then one
  *     warm-up pass runs over every line, so scratch and result reach the
  *     largest reply;
- *   - then N rounds of two measured passes each:
- *       - a timed pass: every check between two CLOCK_MONOTONIC reads
+ *   - then two phases of N measured passes each:
+ *       - timed passes: every check between two CLOCK_MONOTONIC reads
  *         (vDSO, ~25 ns each, one of them inside every latency sample);
  *         the latency percentiles come from these passes;
- *       - an untimed pass: rg_check back to back, nothing else in the
+ *       - untimed passes: rg_check back to back, nothing else in the
  *         loop; throughput (checks/s, MB/s, checks per CPU-second) comes
  *         from these passes, so that it is the library's rate and not the
  *         rate of the library plus two clock reads per check (~5% of a
  *         short reply's check);
- *     threads start every pass together on a barrier; a pass's wall time
- *     runs from release to the last thread's end; the timed passes' rate
- *     is reported too (timed_checks_per_s);
+ *     threads start each phase together on a barrier and run its passes
+ *     back to back; a phase's wall time runs from release to the last
+ *     thread's end; the timed passes' rate is reported too
+ *     (timed_checks_per_s);
  *   - allocations are counted during the measured passes only, two ways:
  *     a counting rg_allocator given to the engine and results (the
  *     library's own allocations) and a malloc interposer in this
@@ -198,10 +199,12 @@ static void *work(void *arg)
     struct rusage u0, u1;
     getrusage(RUSAGE_THREAD, &u0);
     uint64_t *lat = w->lat;
+    /* The timed passes, all threads together, then the untimed ones: each
+     * thread runs its passes back to back within a phase (a barrier per
+     * pass would charge every pass with the slower thread's time). */
+    pthread_barrier_wait(&sh->go);
+    uint64_t c0 = cpu_now_ns();
     for (unsigned pass = 0; pass < sh->repeat; pass++) {
-        /* The timed pass. */
-        pthread_barrier_wait(&sh->go);
-        uint64_t c0 = cpu_now_ns();
         if (w->setup_rc == RG_OK) {
             for (size_t i = 0; i < sh->nlines; i++) {
                 req.reply = sh->lines[i].ptr;
@@ -232,11 +235,13 @@ static void *work(void *arg)
                     w->over_budget_unflagged++;
             }
         }
-        w->cpu_ns_timed += cpu_now_ns() - c0;
-        pthread_barrier_wait(&sh->done);
-        /* The untimed pass: the same checks, nothing else in the loop. */
-        pthread_barrier_wait(&sh->go);
-        c0 = cpu_now_ns();
+    }
+    w->cpu_ns_timed = cpu_now_ns() - c0;
+    pthread_barrier_wait(&sh->done);
+    /* The untimed passes: the same checks, nothing else in the loop. */
+    pthread_barrier_wait(&sh->go);
+    c0 = cpu_now_ns();
+    for (unsigned pass = 0; pass < sh->repeat; pass++) {
         if (w->setup_rc == RG_OK) {
             for (size_t i = 0; i < sh->nlines; i++) {
                 req.reply = sh->lines[i].ptr;
@@ -245,9 +250,9 @@ static void *work(void *arg)
                     w->errors++;
             }
         }
-        w->cpu_ns += cpu_now_ns() - c0;
-        pthread_barrier_wait(&sh->done);
     }
+    w->cpu_ns = cpu_now_ns() - c0;
+    pthread_barrier_wait(&sh->done);
     getrusage(RUSAGE_THREAD, &u1);
     w->preempted = u1.ru_nivcsw - u0.ru_nivcsw;
     rg_result_free(result);
@@ -499,18 +504,14 @@ int cli_bench_main(int argc, char **argv)
     atomic_store(&rg_armed, 1);
     cli_alloc_count_reset();
     cli_alloc_count_arm(1);
-    /* Wall time of each pass: from the barrier's release to the last
-     * thread's end; timed and untimed passes summed apart. */
+    /* Wall time of each phase (the timed passes, then the untimed ones):
+     * from the barrier's release to the last thread's end. */
     uint64_t wall_timed = 0, wall_untimed = 0;
-    for (long pass = 0; pass < 2 * repeat; pass++) {
+    for (int phase = 0; phase < 2; phase++) {
         uint64_t t0 = now_ns();
         pthread_barrier_wait(&sh.go);
         pthread_barrier_wait(&sh.done);
-        uint64_t dt = now_ns() - t0;
-        if (pass & 1)
-            wall_untimed += dt;
-        else
-            wall_timed += dt;
+        *(phase ? &wall_untimed : &wall_timed) = now_ns() - t0;
     }
     cli_alloc_count_arm(0);
     atomic_store(&rg_armed, 0);
