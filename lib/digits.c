@@ -777,14 +777,15 @@ size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned cha
      * bytes together with either neighbour holds none of a window's, and
      * its bytes are not walked (capitals on a long reply: most blocks). */
     uint64_t cur = n ? bits64(s, 0, n, lo, hi) : 0;
-    size_t pc_prev = 0;
+    size_t pc_prev = 0, pc = popcount64(cur);
     for (size_t base = 0; base < n; base += 64) {
         uint64_t nxt = base + 64 < n ? bits64(s, base + 64, n, lo, hi) : 0;
-        size_t pc = popcount64(cur), pn = popcount64(nxt);
+        size_t pn = nxt ? popcount64(nxt) : 0; /* the next block's pc */
         uint64_t m = cur;
         if (width <= 64 && pc_prev + pc < need && pc + pn < need)
             m = 0;
         pc_prev = pc;
+        pc = pn;
         cur = nxt;
         while (m) {
             size_t i = base + (size_t)__builtin_ctzll(m);
