@@ -796,6 +796,7 @@ typedef struct wscan {
     size_t len;
     window *w;
     size_t prev_single_end, singles;
+    unsigned char run_sep; /* the separator of the current one-letter run */
     int nw, open, remaining;
     unsigned exact;
 } wscan;
@@ -833,12 +834,21 @@ static inline int word_seen(wscan *ws, size_t r, size_t e, int c3)
         ws->prev_single_end = (size_t)-1;
         return 0;
     }
-    /* Spaced-out letters: three one-letter words one separator apart
-     * ("p f chang" is two, and initials are common). */
-    if (single && ws->prev_single_end != (size_t)-1 && r == ws->prev_single_end + 1)
-        ws->singles++;
-    else
+    /* Spaced-out letters: three one-letter words one separator apart,
+     * the same separator each time, as compact_range joins them ("p f
+     * chang" is two, and initials are common). A run whose separator
+     * changes starts again at its last letter: "a 4.4" (a rating) is no
+     * run of three, and compacting it would mark nothing. */
+    if (single && ws->prev_single_end != (size_t)-1 && r == ws->prev_single_end + 1) {
+        unsigned char sep = t[r - 1];
+        if (ws->singles >= 2 && sep != ws->run_sep)
+            ws->singles = 2;
+        else
+            ws->singles++;
+        ws->run_sep = sep;
+    } else {
         ws->singles = (size_t)single;
+    }
     int cand = ws->singles >= 3;
     ws->prev_single_end = single ? e : (size_t)-1;
     if (!cand && (ws->exact || c3))
@@ -1047,6 +1057,10 @@ static size_t next_candidate(const unsigned char *t, size_t len, const uint8_t *
         uint64_t nsingle = nxt.w & ~((nxt.w << 1) | (cur.w >> 63)) & ~(nxt.w >> 1) & nxt.a;
         uint64_t T = single & ((single >> 2) | (nsingle << 62)) &
                      ((single >> 4) | (nsingle << 60)) & lo;
+        /* ... with the same separator twice (word_seen): rare, asked here. */
+        while (T && t[base + (size_t)__builtin_ctzll(T) + 1] !=
+                        t[base + (size_t)__builtin_ctzll(T) + 3])
+            T &= T - 1;
         size_t first_run = T ? base + (size_t)__builtin_ctzll(T) : len;
         uint64_t x = (cur.d | cur.y | (cur.b & wnext)) & (lnext | lprev) & lo;
         for (uint64_t c = x; c; c &= c - 1) {
@@ -1153,6 +1167,7 @@ static int find_windows_walk(const rg__vbuf *n, window *w, int bytewise)
     ws.w = w;
     ws.singles = 0;
     ws.prev_single_end = (size_t)-1;
+    ws.run_sep = 0;
     ws.nw = ws.open = ws.remaining = 0;
     ws.exact = exact_hint(n);
     if (bytewise) {

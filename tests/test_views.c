@@ -222,6 +222,66 @@ static void test_compact_plain_words(void **state)
     rg__vbuf_free(&a, &c1);
 }
 
+/* The windows cover every obfuscation: each marked byte of the whole
+ * text compacted (rg__compact whole) stands, with the same offsets, in
+ * the windowed compacted view, on texts where one-letter words come with
+ * one separator throughout ("f u c k", "s.h.i.t") or with mixed ones
+ * ("a 4.4", "a b.c d", which open no window since compacting them would
+ * mark nothing). And the ratings open none. */
+static void test_windows_cover_marks(void **state)
+{
+    (void)state;
+    static const char *const pieces[] = {
+        "the ", "rating ", "a ", "i ", "4.4 ", "a 4.4 ", "3.7 ", "x ", "b.", "c ", "d-",
+        "f u c k ", "s.h.i.t ", "m-i-e-r-d-a! ", "a b.c d ", "p f chang ", "u r a ", "sh1t ",
+        "fuuuck ", "k|k ", "1 2 3 ", "4 4.4 ", "a 1 b ", ". ", ", ", "room ", "5 ",
+    };
+    rg_allocator a;
+    rg__allocator_init(&a, NULL);
+    rg__vbuf v = {0}, w = {0}, c = {0};
+    static char text[1200];
+    size_t marks = 0;
+    srand(6602);
+    for (int it = 0; it < 5000; it++) {
+        size_t n = 0, target = (size_t)rand() % 1100;
+        while (n + 32 < sizeof text && n < target) {
+            const char *p = pieces[(size_t)rand() % (sizeof pieces / sizeof pieces[0])];
+            memcpy(text + n, p, strlen(p));
+            n += strlen(p);
+        }
+        int invalid = 0;
+        assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
+        assert_int_equal(rg__compact(&a, &w, &v, 1), 0);
+        assert_int_equal(rg__compact(&a, &c, &v, 0), 0);
+        for (size_t i = 0; i < w.len; i++) {
+            if (!w.mark[i])
+                continue;
+            marks++;
+            size_t j = 0;
+            while (j < c.len && !(c.start[j] == w.start[i] && c.end[j] == w.end[i] && c.mark[j] &&
+                                  c.text[j] == w.text[i]))
+                j++;
+            if (j == c.len)
+                fprintf(stderr, "\"%.*s\": marked '%c' [%u,%u) not in a window\n", (int)n,
+                        text, w.text[i], w.start[i], w.end[i]);
+            assert_true(j < c.len);
+        }
+    }
+    assert_true(marks > 10000);
+    static const char *const none[] = {"there is a 4.4 rating at 100 main street",
+                                       "a b.c d", "4 4.4 stars", "a 1.5 km walk"};
+    for (size_t k = 0; k < sizeof none / sizeof none[0]; k++) {
+        int invalid = 0;
+        size_t s0[32], e0[32];
+        assert_int_equal(rg__normalize(&a, &v, none[k], strlen(none[k]), &invalid), 0);
+        assert_int_equal(rg__compact_windows(&v, 1, s0, e0), 0);
+        assert_int_equal(rg__compact_windows(&v, 0, s0, e0), 0);
+    }
+    rg__vbuf_free(&a, &v);
+    rg__vbuf_free(&a, &w);
+    rg__vbuf_free(&a, &c);
+}
+
 static void test_ascii_fast_path(void **state)
 {
     (void)state;
@@ -277,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_walks_agree),
         cmocka_unit_test(test_walk_between_windows),
         cmocka_unit_test(test_compact_plain_words),
+        cmocka_unit_test(test_windows_cover_marks),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
