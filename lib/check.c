@@ -264,7 +264,13 @@ static int on_match(unsigned int id, unsigned long long from,
         return 0; /* a pattern for the other text (`scan:`, conv.h) */
     if (p->type == RG__PAT_REGEX) {
         touch(sc, p->det);
-        if (!sc->in_region) {
+        if (!sc->in_region && p->back) {
+            /* Reported at every match end (compile.c build_split): this
+             * match starts within `back` bytes before `to`, as a trigger
+             * literal's would (extract_spans searches those windows). */
+            uint32_t end = (uint32_t)to;
+            bound(sc, p->det, p->back < end ? end - p->back : 0, end ? end - 1 : 0);
+        } else if (!sc->in_region) {
             sc->det_flag[p->det] |= RG__DF_REGEX | RG__DF_WHOLE;
         } else {
             /* Flagged in a region (rg__scan_view): every match of the

@@ -913,12 +913,14 @@ static int build_split(builder *b, int v)
             }
         }
         /* Its maximum match width bounds where a match can start before
-         * a trigger (check.c extract_spans); unknown or unbounded: none.
-         * Not for a prefilter pattern, whose width is an approximation's. */
+         * a trigger (check.c extract_spans), or before the end of a match
+         * Hyperscan reports (a normalized-view regex without literals,
+         * below); unknown or unbounded: none. Not for a prefilter
+         * pattern, whose width is an approximation's. */
         width[i] = UINT32_MAX;
         hs_expr_info_t *info = NULL;
         hs_compile_error_t *err = NULL;
-        if (t > 0 && !(b->flags[v][i] & HS_FLAG_PREFILTER) &&
+        if ((t > 0 || v == RG__VIEW_NORM) && !(b->flags[v][i] & HS_FLAG_PREFILTER) &&
             hs_expression_info(b->expr[v][i], b->flags[v][i] & ~HS_FLAG_SINGLEMATCH, &info,
                                &err) == HS_SUCCESS) {
             if (info->max_width != UINT_MAX)
@@ -990,6 +992,18 @@ static int build_split(builder *b, int v)
                 e[m] = b->expr[v][i];
                 f[m] = b->flags[v][i];
                 id[m] = b->ids[v][i];
+                if (v == RG__VIEW_NORM && level < 0 && s->pats[id[m]].type == RG__PAT_REGEX &&
+                    width[i] > 0 && width[i] != UINT32_MAX) {
+                    /* A normalized-view regex without trigger literals
+                     * (pii.dob.context's dates) is scanned with the whole
+                     * view. Every match end is reported (no SINGLEMATCH),
+                     * and each bounds where a match starts: within `back`
+                     * bytes before it (rg__pat.back; check.c on_match). So
+                     * PCRE2 searches around the dates, not the whole 2 KB
+                     * reply: ~2,100 cycles of the slowest long replies. */
+                    f[m] &= ~(unsigned)HS_FLAG_SINGLEMATCH;
+                    s->pats[id[m]].back = width[i];
+                }
                 if (level >= 0 && level != RG__GATE_USER && maxw != UINT32_MAX) {
                     uint32_t w = region_width(s, e[m], f[m], id[m]);
                     maxw = w > maxw ? w : maxw;

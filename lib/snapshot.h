@@ -33,7 +33,10 @@ typedef struct rg__pat {
     uint16_t ctx;    /* context block index (RG__PAT_CONTEXT) */
     uint8_t scope;   /* its detector's RG__SCOPE_* (conv.h) */
     uint32_t back;   /* RG__PAT_TRIGGER: the regex's maximum match width in
-                        bytes (UINT32_MAX: unbounded) */
+                        bytes (UINT32_MAX: unbounded); RG__PAT_REGEX: the
+                        same when every match end is reported (a whole-view
+                        scan of the normalized view: compile.c build_split),
+                        else 0 */
 } rg__pat;
 
 /* A compiled `context:` block. */

@@ -83,6 +83,39 @@ static void test_regex_on_normalized_view(void **state)
     only_hit("sp\xc3\xa9" "ak to a human", "p.norm", 0, 17);
 }
 
+/* A normalized-view regex without trigger literals: PCRE2 searches only
+ * the match's width before each end Hyperscan reports. Dates far apart in
+ * long texts, next to near misses (a run too long, glued to letters), and
+ * more than sixteen of them (the windows' cap, where the closest merge):
+ * every date is found with its exact span, as a whole-view search finds
+ * it. */
+static void test_regex_reported_ends(void **state)
+{
+    (void)state;
+    static char t[16384];
+    const char *filler = "The courier says it left on time, call us any time. ";
+    for (int ndates = 1; ndates <= 24; ndates += 23) {
+        for (int gap = 0; gap < 3; gap++) {
+            size_t n = 0, at[32];
+            for (int d = 0; d < ndates; d++) {
+                for (int f = 0; f < gap * 3 + (d % 2); f++)
+                    n += (size_t)snprintf(t + n, sizeof t - n, "%s", filler);
+                n += (size_t)snprintf(t + n, sizeof t - n, "x01021990 1231202255 ");
+                at[d] = n;
+                n += (size_t)snprintf(t + n, sizeof t - n, "%02d%02d%d ", 10 + d % 20, 1 + d % 12,
+                                      1950 + d);
+            }
+            rgt_verdict(&C, NULL, t);
+            assert_true(n < sizeof t - 1); /* the whole text was written */
+            if (rgt_hits_of(C.r, "p.norm.date") != (size_t)ndates)
+                rgt_dump(C.r);
+            assert_int_equal(rgt_hits_of(C.r, "p.norm.date"), ndates);
+            for (int d = 0; d < ndates; d++)
+                RGT_SPAN(rgt_hit(C.r, "p.norm.date", (size_t)d), at[d], at[d] + 8);
+        }
+    }
+}
+
 static void test_regex_raw_view_is_not_folded(void **state)
 {
     (void)state;
@@ -246,6 +279,7 @@ int main(void)
         cmocka_unit_test(test_pcre_lookbehind_span),
         cmocka_unit_test(test_backreference_prefilter),
         cmocka_unit_test(test_regex_on_normalized_view),
+        cmocka_unit_test(test_regex_reported_ends),
         cmocka_unit_test(test_regex_raw_view_is_not_folded),
         cmocka_unit_test(test_several_detectors_one_text),
         cmocka_unit_test(test_trigger_literals),
