@@ -23,6 +23,21 @@
 #include "alloc.h"
 #include "normalize.h"
 
+/* Random pieces (each under 32 bytes) joined into text[0..cap), up to
+ * about `target` bytes; returns the length. */
+static size_t join_pieces(const char *const *pieces, size_t npieces, size_t target, char *text,
+                          size_t cap)
+{
+    size_t n = 0;
+    while (n + 32 < cap && n < target) {
+        const char *p = pieces[(size_t)rand() % npieces];
+        size_t l = strlen(p);
+        memcpy(text + n, p, l);
+        n += l;
+    }
+    return n;
+}
+
 static void same_windows(const rg__vbuf *n, size_t *windows)
 {
     size_t s0[32], e0[32], s1[32], e1[32];
@@ -193,12 +208,8 @@ static void test_compact_plain_words(void **state)
     size_t nonempty = 0;
     srand(4409);
     for (int it = 0; it < 6000; it++) {
-        size_t n = 0, target = (size_t)rand() % 2200;
-        while (n + 32 < sizeof text && n < target) {
-            const char *p = pieces[(size_t)rand() % (sizeof pieces / sizeof pieces[0])];
-            memcpy(text + n, p, strlen(p));
-            n += strlen(p);
-        }
+        size_t n = join_pieces(pieces, sizeof pieces / sizeof pieces[0], (size_t)rand() % 2200,
+                               text, sizeof text);
         int invalid = 0;
         assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
         for (int whole = 0; whole < 2; whole++) {
@@ -243,12 +254,8 @@ static void test_windows_cover_marks(void **state)
     size_t marks = 0;
     srand(6602);
     for (int it = 0; it < 5000; it++) {
-        size_t n = 0, target = (size_t)rand() % 1100;
-        while (n + 32 < sizeof text && n < target) {
-            const char *p = pieces[(size_t)rand() % (sizeof pieces / sizeof pieces[0])];
-            memcpy(text + n, p, strlen(p));
-            n += strlen(p);
-        }
+        size_t n = join_pieces(pieces, sizeof pieces / sizeof pieces[0], (size_t)rand() % 1100,
+                               text, sizeof text);
         int invalid = 0;
         assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
         assert_int_equal(rg__compact(&a, &w, &v, 1), 0);
