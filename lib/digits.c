@@ -733,35 +733,6 @@ static inline uint64_t bits64(const char *t, size_t base, size_t n, unsigned cha
     return m;
 }
 
-int rg__digits_at_least(const char *s, size_t n, size_t need)
-{
-    size_t c = 0, i = 0;
-#if defined(__SSE2__)
-    /* Per-lane counters (a digit's compare is -1), summed by SAD every
-     * 256 bytes at most (no lane passes 255); the tail as the last sixteen
-     * bytes with those counted masked off. */
-    const __m128i lo = _mm_set1_epi8('0' - 1), hi = _mm_set1_epi8('9' + 1);
-    while (i + 16 <= n && c < need) {
-        __m128i acc = _mm_setzero_si128();
-        size_t stop = n - i > 256 ? i + 256 : n;
-        for (; i + 16 <= stop; i += 16) {
-            __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
-            acc = _mm_sub_epi8(acc, _mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, hi)));
-        }
-        __m128i sad = _mm_sad_epu8(acc, _mm_setzero_si128());
-        c += (size_t)_mm_cvtsi128_si32(sad) + (size_t)_mm_extract_epi16(sad, 4);
-    }
-    if (i < n && n >= 16 && c < need) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + n - 16));
-        __m128i d = _mm_and_si128(_mm_cmpgt_epi8(v, lo), _mm_cmplt_epi8(v, hi));
-        c += popcount64((unsigned)_mm_movemask_epi8(d) >> (16 - (n - i)));
-        i = n;
-    }
-#endif
-    for (; i < n && c < need; i++)
-        c += s[i] >= '0' && s[i] <= '9';
-    return c >= need;
-}
 
 size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned char hi,
                          unsigned need, unsigned width, rg__region *out)
@@ -1043,6 +1014,18 @@ static inline void range_counts(const char *t, size_t n, size_t tot[NRANGES])
         tot[R_COL] += c == ':';
     }
 #endif
+}
+
+int rg__digits_at_least(const char *s, size_t n, size_t need)
+{
+    /* The gate walk's counts (range_counts: per-lane counters, at most
+     * 255 per lane, so 256 bytes a call), stopping once enough. */
+    size_t c = 0, tot[NRANGES];
+    for (size_t base = 0; base < n && c < need; base += 256) {
+        range_counts(s + base, n - base < 256 ? n - base : 256, tot);
+        c += tot[R_DIG];
+    }
+    return c >= need;
 }
 
 static int range_of(const rg__gatedef *g)
