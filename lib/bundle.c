@@ -392,7 +392,7 @@ static int decode(dec *x, char *why, size_t whysize)
                          "compile with this PCRE2", d->id ? d->id : "?");
                 return RG_E_BUNDLE;
             }
-            (void)pcre2_jit_compile(d->re, PCRE2_JIT_COMPLETE);
+            d->jit = pcre2_jit_compile(d->re, PCRE2_JIT_COMPLETE) == 0;
             uint32_t cap = 0;
             pcre2_pattern_info(d->re, PCRE2_INFO_CAPTURECOUNT, &cap);
             if (cap + 1 > s->max_ovector)

@@ -428,8 +428,14 @@ static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE
             sc->timed_out = 1;
             return 0;
         }
-        int rc = pcre2_match(d->re, (PCRE2_SPTR)sc->vtext, sc->vlen, off,
-                             PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
+        /* pcre2_jit_match skips pcre2_match's checks of its arguments
+         * (valid here by construction, the view UTF-8) -- a call per
+         * region and per match adds up on replies full of numbers. The
+         * match context's limits and offset limit apply to both. */
+        int rc = d->jit ? pcre2_jit_match(d->re, (PCRE2_SPTR)sc->vtext, sc->vlen, off, 0,
+                                          sc->md, sc->mctx)
+                        : pcre2_match(d->re, (PCRE2_SPTR)sc->vtext, sc->vlen, off,
+                                      PCRE2_NO_UTF_CHECK, sc->md, sc->mctx);
         if (rc == PCRE2_ERROR_NOMATCH)
             return 0;
         if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||

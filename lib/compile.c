@@ -300,7 +300,7 @@ static void compile_pattern(builder *b, uint32_t di, const rg__detector *det)
         return;
     }
     /* JIT is an optimisation: without it PCRE2 interprets, same results. */
-    (void)pcre2_jit_compile(cd->re, PCRE2_JIT_COMPLETE);
+    cd->jit = pcre2_jit_compile(cd->re, PCRE2_JIT_COMPLETE) == 0;
     uint32_t cap = 0;
     pcre2_pattern_info(cd->re, PCRE2_INFO_CAPTURECOUNT, &cap);
     if (cap + 1 > b->s->max_ovector)

@@ -64,6 +64,8 @@ typedef struct rg__cdet {
     uint8_t scope;         /* RG__SCOPE_* (conv.h): texts it scans */
     uint8_t pviews;        /* views whose pairing database (pdb) holds its
                               allow and context words: 1 << view */
+    uint8_t jit;           /* re is JIT-compiled: spans call pcre2_jit_match,
+                              without pcre2_match's per-call checks */
     uint32_t pwin;         /* its widest context window (0: none) and its */
     uint32_t plen;         /* longest pairing entry (view bytes): how far
                               from a hit its pairing entries can be */
