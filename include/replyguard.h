@@ -161,7 +161,9 @@ enum {
  * Functions must be thread-safe if the engine is used from several
  * threads. Allocation failures are reported as RG_E_NOMEM.
  * Note: Hyperscan and libyaml allocate through their own process-wide
- * allocator; replyguard deliberately never calls hs_set_allocator.
+ * allocator; replyguard deliberately never calls hs_set_allocator. A
+ * loaded snapshot's Hyperscan databases then live in one mmap'd,
+ * read-only mapping (see rg_engine_open), also outside this allocator.
  */
 typedef struct rg_allocator {
     void *(*malloc_fn)(size_t size, void *user);
@@ -252,6 +254,13 @@ typedef struct rg_engine_options {
  * its own time with it (clocksource "tsc": constant and synchronized
  * across CPUs; ~10 ns a read instead of ~25); else CLOCK_MONOTONIC.
  * $RG_CLOCK=monotonic forces CLOCK_MONOTONIC.
+ *
+ * The compiled Hyperscan databases are then moved into one read-only
+ * mapping of their own (mmap, 2 MB-aligned, advised MADV_HUGEPAGE), not
+ * the engine's allocator: faster scans when caches are cold, and a stray
+ * write faults instead of changing what checks match. $RG_DBPACK=off
+ * leaves them where Hyperscan allocated them (malloc). The same goes for
+ * rg_engine_reload.
  *
  * Returns RG_OK; RG_E_INVAL (out or policy_path NULL, bad opts);
  * RG_E_IO (path missing or unreadable); RG_E_POLICY (the policy set is

@@ -6,6 +6,7 @@
 #include "snapshot.h"
 #include "conv.h"
 #include "cache.h"
+#include "dbpack.h"
 #include "alloc.h"
 #include "normalize.h"
 #include "literals.h"
@@ -1414,6 +1415,7 @@ void rg__snapshot_free(rg__snapshot *s)
     if (!s)
         return;
     rg_allocator a = s->a;
+    rg__dbpack_free(s);
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
         hs_free_database(s->db[v]);
         for (size_t i = 0; i < s->hx[v].n; i++)

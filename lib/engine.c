@@ -3,6 +3,7 @@
 #include "engine.h"
 #include "alloc.h"
 #include "clock.h"
+#include "dbpack.h"
 #include "diag.h"
 #include "metrics.h"
 #include "cache.h"
@@ -60,6 +61,8 @@ static int build_snapshot(const rg_engine *e, const char *path,
         rc = RG_E_NOMEM;
     if (rc == RG_OK && (e->flags & RG_ENGINE_STREAMING))
         rc = rg__sdb_build(s); /* stream.c: streaming databases now */
+    if (rc == RG_OK)
+        rg__dbpack(s); /* before any check can see s (dbpack.h) */
     if (rc == RG_OK) {
         s->generation = generation;
         s->source = source;

@@ -144,6 +144,10 @@ typedef struct rg__snapshot {
      * in db (it is scanned on obfuscation windows only, and streams scan
      * it as one database). */
     hs_database_t *pdb[RG__VIEW_COUNT];
+    /* The mapping db, gdb, gudb and pdb were moved into (dbpack.h); NULL:
+     * they are where Hyperscan allocated them. */
+    void *pack;
+    size_t packlen;
     uint32_t gate[RG__NGATES];
     uint32_t gwin[RG__NGATES]; /* the window gate[t]'s bytes must fit in; 0: any */
     uint8_t glo[RG__NGATES], ghi[RG__NGATES]; /* the range gate[t] counts */
