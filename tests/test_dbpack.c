@@ -114,14 +114,20 @@ static void expect_packed(rg_engine *e, int packed)
     rg_scratch_free(sc);
 }
 
-static void hits_of(rg_engine *e, rg_scratch *sc, rg_result *r, const char *t, size_t n,
-                    char *out, size_t cap)
+/* The check's hits, verdict and redacted copy as one string; 0 when it
+ * ran out of its 2 ms budget (meson runs suites side by side, and a
+ * preempted check of 2 KB can) or failed: what it found then says nothing
+ * about the databases. */
+static int hits_of(rg_engine *e, rg_scratch *sc, rg_result *r, const char *t, size_t n,
+                   char *out, size_t cap)
 {
     rg_request q;
     memset(&q, 0, sizeof q);
     q.reply = t;
     q.reply_len = n;
     assert_int_equal(rg_check(e, sc, &q, r), RG_OK);
+    if (rg_result_flags(r) & (RG_FLAG_BUDGET_EXCEEDED | RG_FLAG_ENGINE_ERROR | RG_FLAG_FAILSAFE))
+        return 0; /* with a block from hits before the deadline, no FAILSAFE */
     size_t rl = 0;
     const char *red = rg_result_redacted(r, &rl);
     int o = snprintf(out, cap, "%s [%.*s]|", rg_verdict_name(rg_result_verdict(r)),
@@ -130,6 +136,7 @@ static void hits_of(rg_engine *e, rg_scratch *sc, rg_result *r, const char *t, s
         const rg_hit *h = rg_result_hit(r, i);
         o += snprintf(out + o, cap - (size_t)o, "%s %zu %zu;", h->detector, h->start, h->end);
     }
+    return 1;
 }
 
 /* Random replies from pieces that reach every database: lexicon words and
@@ -156,6 +163,7 @@ static void compare(rg_engine *a, rg_engine *b, int rounds)
     assert_int_equal(rg_result_alloc(NULL, &r), RG_OK);
     static char t[3000], want[16384], got[16384];
     size_t hits = 0;
+    int failsafe = 0;
     srand(20261122);
     for (int it = 0; it < rounds; it++) {
         size_t n = 0, target = it % 4 ? (size_t)rand() % 200 : 800 + (size_t)rand() % 1500;
@@ -164,14 +172,25 @@ static void compare(rg_engine *a, rg_engine *b, int rounds)
             memcpy(t + n, p, strlen(p));
             n += strlen(p);
         }
-        hits_of(a, sa, r, t, n, want, sizeof want);
-        hits += rg_result_hit_count(r);
-        hits_of(b, sb, r, t, n, got, sizeof got);
+        /* Over budget on either side: again, up to 20 times (the machine
+         * is rarely that busy for long). */
+        int tries = 0;
+        while (!(hits_of(a, sa, r, t, n, want, sizeof want) &&
+                 (hits += rg_result_hit_count(r), hits_of(b, sb, r, t, n, got, sizeof got))) &&
+               ++tries < 20)
+            ;
+        if (tries == 20) {
+            failsafe++;
+            continue;
+        }
         if (strcmp(want, got))
             fprintf(stderr, "\"%.*s\"\n  packed: %s\n  not:    %s\n", (int)n, t, want, got);
         assert_string_equal(want, got);
     }
     assert_true(hits > (size_t)rounds); /* real hits were compared */
+    fprintf(stderr, "compared %d texts (%d left out: over budget every time), %zu hits\n",
+            rounds - failsafe, failsafe, hits);
+    assert_true(failsafe * 20 < rounds);  /* and most texts */
     rg_result_free(r);
     rg_scratch_free(sa);
     rg_scratch_free(sb);
