@@ -4,12 +4,15 @@
  * Why: a check scans several databases that together are ~4 MB (the
  * normalized view's alone is 1.7 MB: 17,300 lexicon literals), against a
  * 1 MB L2 and a first-level data TLB of a few dozen 4 KB pages. Hyperscan
- * reads its literal tables at spots that depend on the text, so over a
- * 2 KB reply most of those reads miss the TLB as well as the cache, and
- * the page walks cost as much as the misses. Copied into one mapping that
- * the kernel backs with 2 MB pages (madvise MADV_HUGEPAGE; transparent
- * huge pages in "madvise" or "always" mode), the same scans need two TLB
- * entries. Measured: docs/PERFORMANCE.md ("Ninth step").
+ * reads its literal tables at spots that depend on the text, so when other
+ * work ran since the last check, those reads miss the TLB as well as the
+ * cache. In one mapping that the kernel backs with 2 MB pages (madvise
+ * MADV_HUGEPAGE; transparent huge pages in "madvise" or "always" mode)
+ * they need two TLB entries. Measured (docs/PERFORMANCE.md, "Ninth
+ * step"): the normalized database scanned alone after 512 KB of other
+ * memory traffic, 18.4k -> 13.5k cycles per long reply; whole checks of
+ * short replies with caches flushed between them, -2.5%; checks back to
+ * back (the benchmark), no difference.
  *
  * The databases are copied with hs_serialize_database and placed with
  * hs_deserialize_database_at; afterwards the mapping is made read-only
