@@ -203,6 +203,11 @@ int rg__snapshot_compile_ex(const rg_allocator *a, const rg__policy *p,
                             const hs_platform_info_t *platform,
                             rg__snapshot **out, rg__diags *d);
 void rg__snapshot_free(rg__snapshot *s);
+/* Test switch: nonzero compiles the cluster gates' regexes with
+ * HS_FLAG_SINGLEMATCH, as before they reported every match end (compile.c
+ * says why they do); test_digits compares the two. Read at compile time.
+ * Not for production use. */
+extern int rg__cluster_singlematch;
 /* Views with a pairing database (pdb): raw and normalized. */
 #define RG__PAIR_VIEWS ((1u << RG__VIEW_RAW) | (1u << RG__VIEW_NORM))
 /* Does expression `id` of view v go to pdb[v] (an allow or context word
