@@ -393,6 +393,9 @@ static int decode(dec *x, char *why, size_t whysize)
                 return RG_E_BUNDLE;
             }
             d->jit = pcre2_jit_compile(d->re, PCRE2_JIT_COMPLETE) == 0;
+            uint32_t minlen = 0;
+            pcre2_pattern_info(d->re, PCRE2_INFO_MINLENGTH, &minlen);
+            d->minlen = (uint16_t)(minlen > UINT16_MAX ? UINT16_MAX : minlen);
             uint32_t cap = 0;
             pcre2_pattern_info(d->re, PCRE2_INFO_CAPTURECOUNT, &cap);
             if (cap + 1 > s->max_ovector)

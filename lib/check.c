@@ -341,7 +341,7 @@ static int on_match(unsigned int id, unsigned long long from,
 }
 
 static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off,
-                      int *k, PCRE2_SIZE *end);
+                      PCRE2_SIZE within, int *k, PCRE2_SIZE *end);
 
 /* Enumerate PCRE2 matches of detector `di` in the current view.
  * Returns 0, or -1 when the engine failed (not for "no match"). */
@@ -371,17 +371,17 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
             if (ri >= sc->nregs[g] || off > sc->vlen || q->end > sc->vlen) {
                 /* Not regions of this view (cannot happen): the rest of it. */
                 pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
-                return spans_from(sc, d, di, end, &k, &end);
+                return spans_from(sc, d, di, end, PCRE2_UNSET, &k, &end);
             }
             pcre2_set_offset_limit(sc->mctx, q->end);
-            rc = spans_from(sc, d, di, off, &k, &end);
+            rc = spans_from(sc, d, di, off, q->end, &k, &end);
         }
         pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
         return rc;
     }
     if ((f & (RG__DF_TRIG | RG__DF_WHOLE)) != RG__DF_TRIG ||
         !(d->pcre_opts & PCRE2_USE_OFFSET_LIMIT))
-        return spans_from(sc, d, di, 0, &k, &end);
+        return spans_from(sc, d, di, 0, PCRE2_UNSET, &k, &end);
     uint8_t nw = sc->trig_nw[di];
     if (nw >= 2 && nw <= RG__TRIG_WINDOWS) {
         /* Windows in order and apart (bound): each searched from its start
@@ -395,7 +395,7 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
             if (off > sc->vlen)
                 break;
             pcre2_set_offset_limit(sc->mctx, w[2 * i + 1]);
-            rc = spans_from(sc, d, di, off, &k, &end);
+            rc = spans_from(sc, d, di, off, PCRE2_UNSET, &k, &end);
         }
         pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
         return rc;
@@ -412,18 +412,26 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
     if (off > sc->vlen)
         off = 0;
     pcre2_set_offset_limit(sc->mctx, sc->trig_hi[di]);
-    int rc = spans_from(sc, d, di, off, &k, &end);
+    int rc = spans_from(sc, d, di, off, PCRE2_UNSET, &k, &end);
     pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);
     return rc;
 }
 
+int rg__spans_noskip;
+
 /* PCRE2 matches of detector di from offset off (under the match
  * context's offset limit): *k counts the matches of this extraction
- * across calls (the cap), *end is where the next search may start. */
+ * across calls (the cap), *end is where the next search may start.
+ * within: the end of a region every match lies inside (PCRE2_UNSET:
+ * none), so that no search starts where no match could fit (d->minlen):
+ * after a phone number's match, the search that would find nothing in the
+ * region's last few bytes -- six of a slow long reply's ~26 calls. */
 static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off,
-                      int *kp, PCRE2_SIZE *endp)
+                      PCRE2_SIZE within, int *kp, PCRE2_SIZE *endp)
 {
     for (int k = *kp; k <= RG__MAX_PCRE_MATCHES && off <= sc->vlen; k++, *kp = k) {
+        if (within != PCRE2_UNSET && off + d->minlen > within && !rg__spans_noskip)
+            return 0;
         if (now_ns() > sc->deadline) {
             sc->timed_out = 1;
             return 0;

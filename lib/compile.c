@@ -302,6 +302,9 @@ static void compile_pattern(builder *b, uint32_t di, const rg__detector *det)
     }
     /* JIT is an optimisation: without it PCRE2 interprets, same results. */
     cd->jit = pcre2_jit_compile(cd->re, PCRE2_JIT_COMPLETE) == 0;
+    uint32_t minlen = 0;
+    pcre2_pattern_info(cd->re, PCRE2_INFO_MINLENGTH, &minlen);
+    cd->minlen = (uint16_t)(minlen > UINT16_MAX ? UINT16_MAX : minlen);
     uint32_t cap = 0;
     pcre2_pattern_info(cd->re, PCRE2_INFO_CAPTURECOUNT, &cap);
     if (cap + 1 > b->s->max_ovector)

@@ -195,6 +195,10 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
  * database, as if it had no prescan union (snapshot.h gudb): the hits
  * must be the same. Not for use while checks run on other threads. */
 extern int rg__prescan_off;
+/* Test switch: nonzero searches a region for a detector's matches even
+ * where none could fit (check.c spans_from, rg__cdet.minlen);
+ * test_digits compares. Not for production use. */
+extern int rg__spans_noskip;
 int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
                const char *reply, size_t reply_len, int oversize, int with_copy,
                rg_result *result);

@@ -66,6 +66,8 @@ typedef struct rg__cdet {
                               allow and context words: 1 << view */
     uint8_t jit;           /* re is JIT-compiled: spans call pcre2_jit_match,
                               without pcre2_match's per-call checks */
+    uint16_t minlen;       /* PCRE2_INFO_MINLENGTH of re (code points, so at
+                              most its bytes; capped): no match is shorter */
     uint32_t pwin;         /* its widest context window (0: none) and its */
     uint32_t plen;         /* longest pairing entry (view bytes): how far
                               from a hit its pairing entries can be */
