@@ -305,6 +305,8 @@ static int on_match(unsigned int id, unsigned long long from,
         bound(sc, p->det, p->back < end ? end - p->back : 0, end - p->len);
         return 0;
     }
+    if (sc->in_pair && p->type != RG__PAT_WORD && !(sc->det_flag[p->det] & RG__DF_PAIR))
+        return 0; /* an entry of a detector without a hit (rg__pair_scan) */
     size_t end = (size_t)to + sc->voff, start = end - p->len;
     if ((p->edges & RG__EDGE_LEFT) && rg__word_before(sc->vtext, sc->vlen, start))
         return 0;
@@ -605,8 +607,16 @@ int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtex
     for (size_t i = 0; i < sc->nraw; i++)
         if (sc->raw[i].kind == RG__RAW_HIT) {
             want |= s->dets[sc->raw[i].det].pviews;
+            sc->det_flag[sc->raw[i].det] |= RG__DF_PAIR;
             nhits++;
         }
+    /* The database holds every detector's entries, and on a reply of
+     * phone numbers three in four of its reports are the context words
+     * ("call", "number") of the phone detectors that found nothing: the
+     * callback drops them before reading word edges or keeping them
+     * (rg__resolve_hits would drop them next). */
+    sc->in_pair = 1;
+    int rc = RG_OK;
     for (int v = 0; v < RG__VIEW_COUNT && want && !sc->timed_out; v++) {
         if (!((want >> v) & 1u) || !s->pdb[v] || !vlen[v])
             continue;
@@ -636,10 +646,15 @@ int rg__pair_scan(rg_scratch *sc, const rg__snapshot *s, const char *const *vtex
             }
             sc->voff = 0;
         }
-        if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED)
-            return RG_E_ENGINE;
+        if (err != HS_SUCCESS && err != HS_SCAN_TERMINATED) {
+            rc = RG_E_ENGINE;
+            break;
+        }
     }
-    return RG_OK;
+    sc->in_pair = 0;
+    for (size_t i = 0; i < sc->nraw; i++)
+        sc->det_flag[sc->raw[i].det] &= (uint8_t)~RG__DF_PAIR;
+    return rc;
 }
 
 static int cmp_raw(const rg__rawhit *a, const rg__rawhit *b)

@@ -83,6 +83,10 @@ struct rg_scratch {
      * (extract_spans). Valid until the next text's scan: spans are
      * extracted right after a text's scans. */
     uint8_t in_region, reg_g, reg_k;
+    /* rg__pair_scan is scanning a pairing database: allow and context
+     * entries of detectors without a hit (no RG__DF_PAIR) are dropped in
+     * the callback. */
+    uint8_t in_pair;
     uint8_t nregs[RG__NGATES];
     rg__region regs[RG__NGATES][RG__MAX_REGIONS];
     size_t vlen;
@@ -150,7 +154,8 @@ struct rg_result {
     int has_excerpt;
 };
 
-/* RG__DF_PAIR: transient, inside rg__resolve_hits only (check.c). */
+/* RG__DF_PAIR: transient, inside rg__pair_scan and rg__resolve_hits
+ * (check.c): the detectors with a hit. */
 /* RG__DF_WHOLE: flagged by a scan of the whole view, so its PCRE2 search
  * is not bounded even when a trigger or region bounded it too. */
 /* RG__DF_REGIONS: flagged in regions of a gated scan (trig_lo, trig_hi). */
