@@ -35,7 +35,7 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 10u /* 2: the expressions behind each database;
+#define BUNDLE_FORMAT 11u /* 2: the expressions behind each database;
                             3: detector scopes, conversation rules;
                             4: the digit-gated databases;
                             5: trigger-literal patterns (rg__pat.back);
@@ -48,7 +48,9 @@
                                ends (rg__pat.edges, literals.h), the
                                cluster gates (digits.h);
                             10: the prescan databases (snapshot.h
-                               gudb) */
+                               gudb);
+                            11: pairing databases hold each expression
+                               once (rg__pat.same chains) */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -414,8 +416,10 @@ static int decode(dec *x, char *why, size_t whysize)
     for (uint32_t i = 0; i < s->npats && !x->r.bad; i++) {
         const rg__pat *p = &s->pats[i];
         if (p->det >= s->ndets ||
-            (p->type == RG__PAT_CONTEXT && p->ctx >= s->dets[p->det].nctx))
-            x->r.bad = 1; /* the scan callback indexes with these */
+            (p->type == RG__PAT_CONTEXT && p->ctx >= s->dets[p->det].nctx) ||
+            (p->same && (p->same - 1 <= i || p->same - 1 >= s->npats)))
+            x->r.bad = 1; /* the scan callback indexes with these (and
+                             walks `same` chains: forward only, so no loop) */
     }
     /* The view databases, then (format 4) the digit-gated ones, then
      * (format 7) the pairing ones, then (format 10) the prescan ones. */

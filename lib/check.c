@@ -249,6 +249,8 @@ static inline void bound(rg_scratch *sc, uint32_t det, uint32_t lo, uint32_t hi)
     }
 }
 
+static void keep_term(rg_scratch *sc, const rg__pat *p, size_t end);
+
 static int on_match(unsigned int id, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
 {
@@ -260,7 +262,7 @@ static int on_match(unsigned int id, unsigned long long from,
         return 1; /* the only way to stop a Hyperscan scan */
     }
     const rg__pat *p = &sc->snap->pats[id];
-    if (!(p->scope & (1u << sc->scan_user)))
+    if (!(p->scope & (1u << sc->scan_user)) && !(sc->in_pair && p->same))
         return 0; /* a pattern for the other text (`scan:`, conv.h) */
     if (p->type == RG__PAT_REGEX) {
         touch(sc, p->det);
@@ -305,13 +307,35 @@ static int on_match(unsigned int id, unsigned long long from,
         bound(sc, p->det, p->back < end ? end - p->back : 0, end - p->len);
         return 0;
     }
-    if (sc->in_pair && p->type != RG__PAT_WORD && !(sc->det_flag[p->det] & RG__DF_PAIR))
-        return 0; /* an entry of a detector without a hit (rg__pair_scan) */
-    size_t end = (size_t)to + sc->voff, start = end - p->len;
+    size_t end = (size_t)to + sc->voff;
+    if (!sc->in_pair) {
+        keep_term(sc, p, end);
+        return 0;
+    }
+    /* A pairing database reports each expression once, for every pattern
+     * chained from its first (compile.c, rg__pat.same); each is kept if
+     * it is for this text and its detector has a hit (rg__pair_scan: on a
+     * reply of phone numbers, three in four are the context words of the
+     * phone detectors that found nothing). */
+    for (;;) {
+        if ((p->scope & (1u << sc->scan_user)) &&
+            (p->type == RG__PAT_WORD || (sc->det_flag[p->det] & RG__DF_PAIR)))
+            keep_term(sc, p, end);
+        if (!p->same)
+            return 0;
+        p = &sc->snap->pats[p->same - 1];
+    }
+}
+
+/* A word, allow or context pattern p reported at view offset `end`: a
+ * raw entry, if its word edges and (compacted view) marks allow. */
+static void keep_term(rg_scratch *sc, const rg__pat *p, size_t end)
+{
+    size_t start = end - p->len;
     if ((p->edges & RG__EDGE_LEFT) && rg__word_before(sc->vtext, sc->vlen, start))
-        return 0;
+        return;
     if ((p->edges & RG__EDGE_RIGHT) && rg__word_after(sc->vtext, sc->vlen, end))
-        return 0;
+        return;
     if (sc->vmark) {
         /* Compacted view: only spans an obfuscation produced count, so
          * plain text never matches through it ("as" is not "ass"). */
@@ -319,7 +343,7 @@ static int on_match(unsigned int id, unsigned long long from,
         while (i < end && !sc->vmark[i])
             i++;
         if (i == end)
-            return 0;
+            return;
     }
     if (sc->nraw < RG__MAX_RAWHITS) {
         rg__rawhit *h = &sc->raw[sc->nraw++];
@@ -339,7 +363,6 @@ static int on_match(unsigned int id, unsigned long long from,
         if (p->score > sc->det_max[p->det])
             sc->det_max[p->det] = p->score;
     }
-    return 0;
 }
 
 static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off,

@@ -856,6 +856,29 @@ void rg__snapshot_pviews(rg__snapshot *s)
  * ns per short reply and ~3.4 us per 1.6 KB one (docs/PERFORMANCE.md
  * "Sixth step"). Same expressions, flags and ids everywhere, so each
  * pattern matches exactly as in one database. */
+
+/* A pairing entry while its database is built (build_split): sorted by
+ * expression and flags, then by its place in the view's list, so that the
+ * first of equal ones heads their chain and the database is the same
+ * whatever qsort does with ties. */
+typedef struct rg__pentry {
+    char *expr;
+    unsigned flags;
+    unsigned id;
+    uint32_t order;
+} rg__pentry;
+
+static int cmp_pentry(const void *pa, const void *pb)
+{
+    const rg__pentry *a = pa, *b = pb;
+    int c = strcmp(a->expr, b->expr);
+    if (c)
+        return c;
+    if (a->flags != b->flags)
+        return a->flags < b->flags ? -1 : 1;
+    return a->order < b->order ? -1 : a->order > b->order;
+}
+
 static int build_split(builder *b, int v)
 {
     rg__snapshot *s = b->s;
@@ -1038,17 +1061,50 @@ static int build_split(builder *b, int v)
             rc = queue_prescan(b, e, f, m, &s->gudb[v][level]);
     }
     if (rc == RG_OK && npair) {
-        /* The pairing database: same expressions, flags and ids as in
-         * one database, so each entry matches exactly as before. */
+        /* The pairing database: same expressions and flags as in one
+         * database, so each entry matches exactly as before; but each
+         * expression once. The phone detectors share their context words
+         * ("call", "phone", "number": 1,821 entries, 665 distinct), and
+         * every report costs Hyperscan its delivery: the first pattern
+         * stands for the others, chained by rg__pat.same. */
+        rg__pentry *pe = rg__calloc(b->a, npair, sizeof *pe);
         size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            if (gate[i] == RG__GATE_PAIRING) {
-                e[m] = b->expr[v][i];
-                f[m] = b->flags[v][i];
-                id[m] = b->ids[v][i];
+        if (!pe)
+            rc = RG_E_NOMEM;
+        for (size_t i = 0; i < n && pe; i++)
+            if (gate[i] == RG__GATE_PAIRING && m < npair) {
+                pe[m].expr = b->expr[v][i];
+                pe[m].flags = b->flags[v][i];
+                pe[m].id = b->ids[v][i];
+                pe[m].order = (uint32_t)m;
                 m++;
             }
-        rc = queue_db(b, e, f, id, m, &s->pdb[v]);
+        if (pe) {
+            qsort(pe, m, sizeof *pe, cmp_pentry);
+            /* Chain equal ones; the heads go to the database in the
+             * view's order, as all of them did. */
+            uint8_t *tail = rg__calloc(b->a, m ? m : 1, 1);
+            if (!tail)
+                rc = RG_E_NOMEM;
+            for (size_t i = 1; i < m && tail; i++)
+                if (pe[i].flags == pe[i - 1].flags && pe[i].id > pe[i - 1].id &&
+                    !strcmp(pe[i].expr, pe[i - 1].expr)) {
+                    s->pats[pe[i - 1].id].same = pe[i].id + 1;
+                    tail[pe[i].order] = 1;
+                }
+            size_t k = 0;
+            for (size_t i = 0, j = 0; i < n && tail; i++)
+                if (gate[i] == RG__GATE_PAIRING && j < m && !tail[j++]) {
+                    e[k] = b->expr[v][i];
+                    f[k] = b->flags[v][i];
+                    id[k] = b->ids[v][i];
+                    k++;
+                }
+            if (tail)
+                rc = queue_db(b, e, f, id, k, &s->pdb[v]);
+            rg__free(b->a, tail);
+        }
+        rg__free(b->a, pe);
     }
 done:
     if (trig)

@@ -37,6 +37,10 @@ typedef struct rg__pat {
                         same when every match end is reported (a whole-view
                         scan of the normalized view: compile.c build_split),
                         else 0 */
+    uint32_t same;   /* pairing databases (pdb) hold each expression once,
+                        under its first pattern: 1 + the next pattern with
+                        the same expression and flags there (0: none);
+                        check.c on_match walks the chain */
 } rg__pat;
 
 /* A compiled `context:` block. */
