@@ -249,7 +249,7 @@ static inline void bound(rg_scratch *sc, uint32_t det, uint32_t lo, uint32_t hi)
     }
 }
 
-static void keep_term(rg_scratch *sc, const rg__pat *p, size_t end);
+static inline void keep_term(rg_scratch *sc, const rg__pat *p, size_t end);
 
 static int on_match(unsigned int id, unsigned long long from,
                     unsigned long long to, unsigned int flags, void *ctx)
@@ -329,7 +329,7 @@ static int on_match(unsigned int id, unsigned long long from,
 
 /* A word, allow or context pattern p reported at view offset `end`: a
  * raw entry, if its word edges and (compacted view) marks allow. */
-static void keep_term(rg_scratch *sc, const rg__pat *p, size_t end)
+static inline void keep_term(rg_scratch *sc, const rg__pat *p, size_t end)
 {
     size_t start = end - p->len;
     if ((p->edges & RG__EDGE_LEFT) && rg__word_before(sc->vtext, sc->vlen, start))
