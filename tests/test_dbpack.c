@@ -18,6 +18,7 @@
 #include "replyguard.h"
 #include "engine.h"
 #include "snapshot.h"
+#include "outcome.h"
 
 /* tests/<rel> (RG_TEST_DATA: the tests/ source directory). */
 static const char *data_path(const char *rel)
@@ -114,31 +115,6 @@ static void expect_packed(rg_engine *e, int packed)
     rg_scratch_free(sc);
 }
 
-/* The check's hits, verdict and redacted copy as one string; 0 when it
- * ran out of its 2 ms budget (meson runs suites side by side, and a
- * preempted check of 2 KB can) or failed: what it found then says nothing
- * about the databases. */
-static int hits_of(rg_engine *e, rg_scratch *sc, rg_result *r, const char *t, size_t n,
-                   char *out, size_t cap)
-{
-    rg_request q;
-    memset(&q, 0, sizeof q);
-    q.reply = t;
-    q.reply_len = n;
-    assert_int_equal(rg_check(e, sc, &q, r), RG_OK);
-    if (rg_result_flags(r) & (RG_FLAG_BUDGET_EXCEEDED | RG_FLAG_ENGINE_ERROR | RG_FLAG_FAILSAFE))
-        return 0; /* with a block from hits before the deadline, no FAILSAFE */
-    size_t rl = 0;
-    const char *red = rg_result_redacted(r, &rl);
-    int o = snprintf(out, cap, "%s [%.*s]|", rg_verdict_name(rg_result_verdict(r)),
-                     red ? (int)rl : 1, red ? red : "-");
-    for (size_t i = 0; i < rg_result_hit_count(r) && (size_t)o < cap; i++) {
-        const rg_hit *h = rg_result_hit(r, i);
-        o += snprintf(out + o, cap - (size_t)o, "%s %zu %zu;", h->detector, h->start, h->end);
-    }
-    return 1;
-}
-
 /* Random replies from pieces that reach every database: lexicon words and
  * phrases (normalized view), spaced and masked ones (compacted view),
  * numbers of every gate (cards, phones, IBANs, IPv6, dates), allow and
@@ -175,8 +151,8 @@ static void compare(rg_engine *a, rg_engine *b, int rounds)
         /* Over budget on either side: again, up to 20 times (the machine
          * is rarely that busy for long). */
         int tries = 0;
-        while (!(hits_of(a, sa, r, t, n, want, sizeof want) &&
-                 (hits += rg_result_hit_count(r), hits_of(b, sb, r, t, n, got, sizeof got))) &&
+        while (!(rgw_outcome(a, sa, r, t, n, want, sizeof want) &&
+                 (hits += rg_result_hit_count(r), rgw_outcome(b, sb, r, t, n, got, sizeof got))) &&
                ++tries < 20)
             ;
         if (tries == 20) {
