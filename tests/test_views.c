@@ -38,6 +38,17 @@ static size_t join_pieces(const char *const *pieces, size_t npieces, size_t targ
     return n;
 }
 
+/* join_pieces, then the normalized view of the text into *v; the text's
+ * length. */
+static size_t normalized_pieces(rg_allocator *a, rg__vbuf *v, const char *const *pieces,
+                              size_t npieces, size_t target, char *text, size_t cap)
+{
+    size_t n = join_pieces(pieces, npieces, target, text, cap);
+    int invalid = 0;
+    assert_int_equal(rg__normalize(a, v, text, n, &invalid), 0);
+    return n;
+}
+
 static void same_windows(const rg__vbuf *n, size_t *windows)
 {
     size_t s0[32], e0[32], s1[32], e1[32];
@@ -208,10 +219,8 @@ static void test_compact_plain_words(void **state)
     size_t nonempty = 0;
     srand(4409);
     for (int it = 0; it < 6000; it++) {
-        size_t n = join_pieces(pieces, sizeof pieces / sizeof pieces[0], (size_t)rand() % 2200,
-                               text, sizeof text);
-        int invalid = 0;
-        assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
+        normalized_pieces(&a, &v, pieces, sizeof pieces / sizeof pieces[0], (size_t)rand() % 2200,
+                          text, sizeof text);
         for (int whole = 0; whole < 2; whole++) {
             rg__compact_bytewise = 1;
             assert_int_equal(rg__compact(&a, &c0, &v, whole), 0);
@@ -254,10 +263,8 @@ static void test_windows_cover_marks(void **state)
     size_t marks = 0;
     srand(6602);
     for (int it = 0; it < 5000; it++) {
-        size_t n = join_pieces(pieces, sizeof pieces / sizeof pieces[0], (size_t)rand() % 1100,
-                               text, sizeof text);
-        int invalid = 0;
-        assert_int_equal(rg__normalize(&a, &v, text, n, &invalid), 0);
+        size_t n = normalized_pieces(&a, &v, pieces, sizeof pieces / sizeof pieces[0],
+                                     (size_t)rand() % 1100, text, sizeof text);
         assert_int_equal(rg__compact(&a, &w, &v, 1), 0);
         assert_int_equal(rg__compact(&a, &c, &v, 0), 0);
         for (size_t i = 0; i < w.len; i++) {
