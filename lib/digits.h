@@ -161,8 +161,9 @@ size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned cha
  * a match's edge sees the byte it sees in the whole text), on code point
  * boundaries, overlapping ones and ones less than 48 bytes apart merged.
  * Writes at most RG__MAX_REGIONS to out and returns how many (0: no such
- * cluster: nothing can match), or SIZE_MAX for more (scan s whole). Only
- * the bytes near digits are read. */
+ * cluster: nothing can match), or SIZE_MAX for more (scan s whole), and
+ * for a gap over 62 (the runs that split clusters are found 64 bytes at
+ * a time; a cluster gate's gap is RG__CLUSTER_GAP). */
 size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
                            rg__region *out);
 /* The same for k lists at once (one pass; the clusters are the same,

@@ -574,6 +574,32 @@ static void test_cluster_regions(void **state)
     assert_true(used > 300 && none > 300);
 }
 
+/* Where clusters break, exactly: the walk finds runs of other bytes 64
+ * bytes at a time, so a run across a block boundary, and a break in an
+ * earlier block than the next digit, must split as a run inside a block
+ * does. "1", spaces (in the set), a word, spaces, "2": more than gap
+ * letters make two clusters of one digit each (need 2: no region), gap
+ * letters or fewer one cluster of two. */
+static void test_cluster_breaks(void **state)
+{
+    (void)state;
+    char t[300];
+    for (size_t at = 2; at < 140; at++) {
+        for (size_t n = 200; n <= 260; n += 60) {
+            for (unsigned len = 3; len <= 5; len++) {
+                memset(t, ' ', n);
+                t[0] = '1';
+                t[n - 1] = '2';
+                memcpy(t + at, "wxyzv", len);
+                rg__region r[RG__MAX_REGIONS];
+                size_t nr = rg__cluster_regions(t, n, 2, 3, r);
+                if (nr != (len > 3 ? 0u : 1u))
+                    fail_msg("word of %u at %zu of %zu: %zu regions", len, at, n, nr);
+            }
+        }
+    }
+}
+
 static void test_regions_scan(void **state)
 {
     (void)state;
@@ -829,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_max_outside),
         cmocka_unit_test(test_max_outside_soundness),
         cmocka_unit_test(test_cluster_regions),
+        cmocka_unit_test(test_cluster_breaks),
         cmocka_unit_test(test_soundness),
         cmocka_unit_test(test_soundness_ranges),
         cmocka_unit_test(test_gates_walk),
