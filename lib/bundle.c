@@ -35,7 +35,7 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 11u /* 2: the expressions behind each database;
+#define BUNDLE_FORMAT 12u /* 2: the expressions behind each database;
                             3: detector scopes, conversation rules;
                             4: the digit-gated databases;
                             5: trigger-literal patterns (rg__pat.back);
@@ -50,7 +50,10 @@
                             10: the prescan databases (snapshot.h
                                gudb);
                             11: pairing databases hold each expression
-                               once (rg__pat.same chains) */
+                               once (rg__pat.same chains);
+                            12: the capitals' cluster gate (a cluster
+                               gate of range '0'..'Z' has the
+                               capitals' cluster set) */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])

@@ -1397,9 +1397,9 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
         return db ? hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc) : HS_SUCCESS;
     if (db)
         err = hs_scan(db, t, (unsigned)n, 0, sc->hs, on_match, sc);
-    /* The cluster gates' regions in one pass (digits.h): the clusters are
-     * the same, only the digits each gate needs differ. cnr[g] is read
-     * below only for a reached cluster gate. */
+    /* The cluster gates' regions (digits.h), the digit gates' in one pass:
+     * the clusters are the same, only the digits each gate needs differ.
+     * cnr[g] is read below only for a reached cluster gate. */
     size_t cnr[RG__NGATES];
     if (reach & s->gclumask) {
         unsigned need[RG__NGATES];
@@ -1407,21 +1407,25 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
         size_t nr[RG__NGATES], k = 0;
         int gi[RG__NGATES];
         unsigned gap = 0;
+        unsigned char hi = 0;
         for (size_t g = 0; g < s->ngdb; g++) {
             cnr[g] = SIZE_MAX;
             if (!((reach >> g) & 1u) || !s->gdb[v][g] || !s->gclu[g])
                 continue;
-            if (k && s->gclu[g] - 1u != gap) {
-                cnr[g] = rg__cluster_regions(t, n, s->gate[g], s->gclu[g] - 1u, sc->regs[g]);
-                continue; /* another gap: a pass of its own */
+            if (k && (s->gclu[g] - 1u != gap || s->ghi[g] != hi)) {
+                /* another gap or range: a pass of its own */
+                cnr[g] = rg__cluster_regions(t, n, s->ghi[g], s->gate[g], s->gclu[g] - 1u,
+                                             sc->regs[g]);
+                continue;
             }
             gap = s->gclu[g] - 1u;
+            hi = s->ghi[g];
             need[k] = s->gate[g];
             out[k] = sc->regs[g];
             gi[k++] = (int)g;
         }
         if (k)
-            rg__cluster_regions_k(t, n, gap, k, need, out, nr);
+            rg__cluster_regions_k(t, n, hi, gap, k, need, out, nr);
         for (size_t j = 0; j < k; j++)
             cnr[gi[j]] = nr[j];
     }
@@ -1463,7 +1467,7 @@ hs_error_t rg__scan_view(rg_scratch *sc, const rg__snapshot *s, int v, unsigned 
             int miss = 0;
             /* Not a digit cluster of a phone number's size (digits.h
              * RG__PRESCAN_DIGITS): the union would match it. */
-            if (pre && (!s->gclu[g] || !rg__digits_at_least(t + r[k].start,
+            if (pre && (!s->gclu[g] || s->ghi[g] != '9' || !rg__digits_at_least(t + r[k].start,
                                                              r[k].end - r[k].start,
                                                              RG__PRESCAN_DIGITS))) {
                 err = prescan(sc, pre, t + r[k].start, r[k].end - r[k].start, &miss);

@@ -66,11 +66,13 @@ typedef struct rg__gatedef {
     int weak; /* many replies reach it: a regex with trigger literals
                  (literals.h) takes them instead (compile.c build_split) */
     /* A cluster gate (cluster = gap + 1; 0: not one): the `need` bytes
-     * are digits within one cluster of the text (rg__cluster_regions),
-     * and its expressions' matches hold at most `gap` bytes outside the
-     * cluster set (rg__max_outside). Phone, card and id numbers are
-     * digits and separators: their database is scanned over the few
-     * bytes of such clusters only, not the whole reply. */
+     * of its range are within one cluster of the text
+     * (rg__cluster_regions), and its expressions' matches hold at most
+     * `gap` bytes outside the range's cluster set (rg__max_outside_in).
+     * Phone, card and id numbers are digits and separators; an IBAN, a
+     * codice fiscale or a CURP capitals, digits and spaces: their
+     * databases are scanned over the few bytes of such clusters only,
+     * not the whole reply. */
     unsigned char cluster;
     /* A cluster gate whose clusters rarely hold a match: each is first
      * scanned with one expression, the union of the database's (compile.c
@@ -102,12 +104,21 @@ unsigned rg__gates_walk(const char *s, size_t n, const rg__gatedef *g, size_t ng
  * anchor, no prefilter approximation): cluster gates need it. */
 int rg__gate_of(const char *expr, int caseless, unsigned maxwidth, int regions_ok);
 
-/* The cluster set: digits and the separators numbers are written with,
- * ' ' and '(' ')' '*' '+' ',' '-' '.' '/' (0x28..0x2F; with the digits
- * one range). */
+/* The cluster set of the digits: digits and the separators numbers are
+ * written with, ' ' and '(' ')' '*' '+' ',' '-' '.' '/' (0x28..0x2F;
+ * with the digits one range). */
 static inline int rg__cluster_byte(unsigned char c)
 {
     return c == ' ' || (c >= 0x28 && c <= 0x39);
+}
+/* The cluster set of a cluster gate's range, by its last byte (hi):
+ * '9', the digits' above; 'Z' ('0'..'Z': digits, capitals and
+ * ':;<=>?@'), that range and ' ' -- capitals and digits in groups
+ * (an IBAN's "GB82 WEST 1234"), prose's lower-case words outside it. No
+ * other range is a cluster gate's. */
+static inline int rg__cluster_byte_in(unsigned char hi, unsigned char c)
+{
+    return hi == 'Z' ? c == ' ' || (c >= '0' && c <= 'Z') : rg__cluster_byte(c);
 }
 /* A prescan gate's clusters with this many digits skip the prescan
  * (rg__gatedef.prescan). */
@@ -119,8 +130,12 @@ static inline int rg__cluster_byte(unsigned char c)
 /* The most bytes outside the cluster set that a match of `expr` can hold
  * (a character that may be more than one byte counts 4), or UINT_MAX when
  * unbounded or when the reader is not sure (\B, lookarounds, (?x),
- * back-references...). */
+ * back-references...). rg__max_outside: the digits' set;
+ * rg__max_outside_in: the set of the range ending at hi
+ * (rg__cluster_byte_in), a letter counting as outside unless both its
+ * cases are in the set when `caseless` (or the pattern sets (?i)). */
 unsigned rg__max_outside(const char *expr);
+unsigned rg__max_outside_in(const char *expr, unsigned char hi, int caseless);
 
 /* Whether s[0..n) holds at least `need` ASCII digits (counting stops
  * there), sixteen bytes a step. */
@@ -152,10 +167,11 @@ typedef struct rg__region {
 size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned char hi,
                          unsigned need, unsigned width, rg__region *out);
 
-/* The clusters of s[0..n) that hold `need` digits: a cluster is a stretch
- * of cluster-set bytes (rg__cluster_byte) in which no run of other bytes
+/* The clusters of s[0..n) that hold `need` bytes of the range ending at
+ * hi ('9': digits; 'Z': '0'..'Z'): a cluster is a stretch of the range's
+ * cluster-set bytes (rg__cluster_byte_in) in which no run of other bytes
  * is longer than `gap`, grown to every such byte so joined. A match that
- * holds `need` digits and at most `gap` other bytes lies in one, or
+ * holds `need` such bytes and at most `gap` other bytes lies in one, or
  * reaches past it by at most `gap` bytes: each region is a cluster
  * widened by gap bytes and one code point more on either side (a \b at
  * a match's edge sees the byte it sees in the whole text), on code point
@@ -164,11 +180,11 @@ size_t rg__range_regions(const char *s, size_t n, unsigned char lo, unsigned cha
  * cluster: nothing can match), or SIZE_MAX for more (scan s whole), and
  * for a gap over 62 (the runs that split clusters are found 64 bytes at
  * a time; a cluster gate's gap is RG__CLUSTER_GAP). */
-size_t rg__cluster_regions(const char *s, size_t n, unsigned need, unsigned gap,
-                           rg__region *out);
+size_t rg__cluster_regions(const char *s, size_t n, unsigned char hi, unsigned need,
+                           unsigned gap, rg__region *out);
 /* The same for k lists at once (one pass; the clusters are the same,
  * only the digits they need differ): nr[g] for need[g] into out[g]. */
-void rg__cluster_regions_k(const char *s, size_t n, unsigned gap, size_t k,
-                           const unsigned *need, rg__region *const *out, size_t *nr);
+void rg__cluster_regions_k(const char *s, size_t n, unsigned char hi, unsigned gap,
+                           size_t k, const unsigned *need, rg__region *const *out, size_t *nr);
 
 #endif

@@ -117,11 +117,14 @@ static void test_gates(void **state)
         assert_true(rg__gatedefs[i].need >= 1 && rg__gatedefs[i].need <= 16);
     }
     assert_int_equal(rg__gatedefs[RG__GATE_USER].need, 0);
-    /* Cluster gates have no range or window of their own: digits. */
+    /* Cluster gates count one of the two ranges with a cluster set
+     * (rg__cluster_byte_in): digits, without a window; capitals and
+     * digits, whose window only keeps the gate's patterns short. */
     for (int i = 0; i < RG__GATE_USER; i++)
         if (rg__gatedefs[i].cluster)
-            assert_true(rg__gatedefs[i].lo == '0' && rg__gatedefs[i].hi == '9' &&
-                        !rg__gatedefs[i].window);
+            assert_true(rg__gatedefs[i].lo == '0' &&
+                        ((rg__gatedefs[i].hi == '9' && !rg__gatedefs[i].window) ||
+                         rg__gatedefs[i].hi == 'Z'));
     /* No digits, capitals or colons needed: no gate. */
     assert_int_equal(rg__gate_of("hello", 0, 5, 1), -1);
     assert_int_equal(rg__gate_of("\\d{3}", 0, 3, 1), 7);          /* a digit: the last gate */
@@ -134,6 +137,10 @@ static void test_gates(void **state)
     assert_int_equal(rg__gate_of("\\d{9}x{50}", 0, 59, 1), 2);       /* long: no window */
     assert_int_equal(rg__gate_of("\\d{9}x*", 0, 0xffffffffu, 1), 2);
     assert_int_equal(rg__gate_of("[A-Z]{6}\\d{6}", 0, 12, 1), 3);     /* capitals and digits */
+    assert_int_equal(rg__gate_of("[A-Z]{6} \\d{6}", 0, 13, 1), 3);   /* spaces are in clusters */
+    /* Other bytes in a match, or no regions: the gate of its digits. */
+    assert_int_equal(rg__gate_of("[A-Z]{6}-\\d{6}", 0, 13, 1), 6);
+    assert_int_equal(rg__gate_of("[A-Z]{6}\\d{6}", 0, 12, 0), 6);
     assert_int_equal(rg__gate_of("[A-Z]{6}\\d{6}", 1, 12, 1), 6);     /* caseless: 6 digits */
     assert_int_equal(rg__gate_of("[a-f]:[a-f]*:", 0, 0xffffffffu, 1), -1); /* unbounded */
     assert_int_equal(rg__gate_of("[a-f]:[a-f]{0,4}:", 0, 7, 1), 4);
@@ -144,6 +151,7 @@ static void test_gates(void **state)
     /* The gates of the shipped patterns that had none (docs/PERFORMANCE.md). */
     assert_int_equal(rg__gate_of("\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\\b",
                                  0, 44, 1), 3);
+    assert_int_equal(rg__gate_of("\\b[A-Z]{4}\\d{6}[HMX][A-Z]{5}[A-Z0-9]\\d\\b", 0, 18, 1), 3);
 }
 
 /* The most bytes outside the cluster set in a match. */
@@ -187,6 +195,37 @@ static void test_max_outside(void **state)
                      mcases[i].want);
     }
     assert_int_equal(rg__max_outside(NULL), UINT_MAX);
+    /* The capitals' set ('0'..'Z' and ' '): an IBAN, a codice fiscale and
+     * a CURP hold nothing outside it; a lower-case letter, a separator
+     * other than ' ', or a letter of a caseless pattern is outside. */
+    static const struct {
+        const char *re;
+        int caseless;
+        unsigned want;
+    } zcases[] = {
+        {"\\b[A-Z]{2}\\d{2}(?: ?[A-Z0-9]{4}){2,7}(?: ?[A-Z0-9]{1,4})?\\b", 0, 0},
+        {"\\b[A-Z]{6}[0-9LMNPQRSTUV]{2}[ABCDEHLMPRST][0-9LMNPQRSTUV]{2}[A-Z][0-9LMNPQRSTUV]{3}[A-Z]\\b", 0, 0},
+        {"\\b[A-Z]{4}\\d{6}[HMX][A-Z]{5}[A-Z0-9]\\d\\b", 0, 0},
+        {"[A-Z]{2}-\\d{4}", 0, 1},
+        {"[A-Z]{2}\\.?\\d{4}[a-z]", 0, 2},
+        {"[A-Z]{2}\\d{4}", 1, 2},        /* caseless: "ab1234" matches */
+        {"(?i)AB\\d{4}", 0, 2},
+        {"[A-Z0-9]{4}", 1, 4},
+        {"[0-9]{4}", 1, 0},                /* digits have no case */
+        {"X?\\d{2}", 0, 0},
+        {"\\d+[A-Z]+", 0, 0},
+        {"\\d+[a-z]", 0, 1},
+        {"\\d+[a-z]+", 0, UINT_MAX},
+    };
+    for (size_t i = 0; i < sizeof zcases / sizeof zcases[0]; i++) {
+        unsigned got = rg__max_outside_in(zcases[i].re, 'Z', zcases[i].caseless);
+        if (got != zcases[i].want)
+            fail_msg("/%s/ (caseless %d): %u bytes outside the capitals' set, expected %u",
+                     zcases[i].re, zcases[i].caseless, got, zcases[i].want);
+    }
+    /* The digits' set is the default, and case makes no difference there. */
+    assert_int_equal(rg__max_outside_in("\\b[A-Z]{2}\\d{2}", '9', 1), 2);
+    assert_int_equal(rg__max_outside_in("\\b[A-Z]{2}\\d{2}", '9', 0), 2);
 }
 
 /* Soundness of the reader: on random texts, no match holds more bytes
@@ -206,8 +245,13 @@ static void test_max_outside_soundness(void **state)
     pcre2_match_data *md = pcre2_match_data_create(8, NULL);
     srand(20261123);
     size_t seen = 0;
-    for (size_t p = 0; p < sizeof pats / sizeof pats[0]; p++) {
-        unsigned bound = rg__max_outside(pats[p]);
+    for (size_t q = 0; q < 2 * (sizeof pats / sizeof pats[0]); q++) {
+        /* Each pattern against the digits' set, then the capitals'. */
+        size_t p = q % (sizeof pats / sizeof pats[0]);
+        unsigned char hi = q < sizeof pats / sizeof pats[0] ? '9' : 'Z';
+        unsigned bound = rg__max_outside_in(pats[p], hi, 0);
+        if (hi == '9')
+            assert_int_equal(bound, rg__max_outside(pats[p]));
         assert_true(bound != UINT_MAX);
         int err;
         PCRE2_SIZE off;
@@ -231,10 +275,10 @@ static void test_max_outside_soundness(void **state)
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
             unsigned o = 0;
             for (size_t i = ov[0]; i < ov[1]; i++)
-                o += !rg__cluster_byte((unsigned char)text[i]);
+                o += !rg__cluster_byte_in(hi, (unsigned char)text[i]);
             if (o > bound)
-                fail_msg("/%s/ matched \"%.*s\" with %u bytes outside > %u", pats[p],
-                         (int)(ov[1] - ov[0]), text + ov[0], o, bound);
+                fail_msg("/%s/ matched \"%.*s\" with %u bytes outside > %u (set of '%c')",
+                         pats[p], (int)(ov[1] - ov[0]), text + ov[0], o, bound, hi);
             seen++;
         }
         pcre2_code_free(re);
@@ -504,8 +548,9 @@ static int flag(unsigned id, unsigned long long from, unsigned long long to, uns
 }
 
 /* The clusters against a brute force: every stretch of the text with
- * `need` digits and at most `gap` bytes outside the cluster set lies in a
- * region, with a code point to spare each side (a \\b sees its byte). */
+ * `need` bytes of the range and at most `gap` bytes outside its cluster
+ * set lies in a region, with a code point to spare each side (a \\b sees
+ * its byte). The digits' ranges and sets, then the capitals'. */
 static void test_cluster_regions(void **state)
 {
     (void)state;
@@ -514,7 +559,8 @@ static void test_cluster_regions(void **state)
     char t[400];
     size_t used = 0, none = 0;
     srand(515151);
-    for (int it = 0; it < 3000; it++) {
+    for (int it = 0; it < 6000; it++) {
+        unsigned char hi = it < 3000 ? '9' : 'Z';
         size_t n = 0, target = (size_t)rand() % 300;
         int digit_rate = 2 + rand() % 12;
         while (n + 4 < sizeof t && n < target) {
@@ -525,14 +571,14 @@ static void test_cluster_regions(void **state)
         }
         unsigned need = 1 + (unsigned)rand() % 10, gap = (unsigned)rand() % 4;
         rg__region r[RG__MAX_REGIONS];
-        size_t nr = rg__cluster_regions(t, n, need, gap, r);
+        size_t nr = rg__cluster_regions(t, n, hi, need, gap, r);
         /* Several lists in one pass give what one pass each gives. */
         unsigned needs[2] = {need, 1 + (unsigned)rand() % 10};
         rg__region r0[RG__MAX_REGIONS], r1[RG__MAX_REGIONS], r2[RG__MAX_REGIONS];
         rg__region *outs[2] = {r0, r1};
         size_t nrs[2];
-        rg__cluster_regions_k(t, n, gap, 2, needs, outs, nrs);
-        size_t n2 = rg__cluster_regions(t, n, needs[1], gap, r2);
+        rg__cluster_regions_k(t, n, hi, gap, 2, needs, outs, nrs);
+        size_t n2 = rg__cluster_regions(t, n, hi, needs[1], gap, r2);
         assert_true(nrs[0] == nr && nrs[1] == n2);
         if (nr != SIZE_MAX)
             assert_memory_equal(r0, r, nr * sizeof *r);
@@ -548,16 +594,16 @@ static void test_cluster_regions(void **state)
             size_t d = 0, o = 0;
             for (size_t b = a + 1; b <= n; b++) {
                 unsigned char c = (unsigned char)t[b - 1];
-                d += c >= '0' && c <= '9';
-                o += !rg__cluster_byte(c);
+                d += c >= '0' && c <= hi;
+                o += !rg__cluster_byte_in(hi, c);
                 if (o > gap)
                     break;
                 if (d < need)
                     continue;
                 any = 1;
                 if (!in_regions(r, nr, a, b, n))
-                    fail_msg("[%zu,%zu) of %zu (need %u, gap %u) outside every region", a, b, n,
-                             need, gap);
+                    fail_msg("[%zu,%zu) of %zu (range to '%c', need %u, gap %u) outside every "
+                             "region", a, b, n, hi, need, gap);
             }
         }
         /* Regions join runs of at most gap other bytes each (not in all):
@@ -567,11 +613,11 @@ static void test_cluster_regions(void **state)
             assert_true(nr > 0);
         size_t digits = 0;
         for (size_t i = 0; i < n; i++)
-            digits += (unsigned char)(t[i] - '0') < 10;
+            digits += (unsigned char)t[i] >= '0' && (unsigned char)t[i] <= hi;
         if (digits < need)
             assert_int_equal(nr, 0);
     }
-    assert_true(used > 300 && none > 300);
+    assert_true(used > 600 && none > 600);
 }
 
 /* Where clusters break, exactly: the walk finds runs of other bytes 64
@@ -592,10 +638,28 @@ static void test_cluster_breaks(void **state)
                 t[n - 1] = '2';
                 memcpy(t + at, "wxyzv", len);
                 rg__region r[RG__MAX_REGIONS];
-                size_t nr = rg__cluster_regions(t, n, 2, 3, r);
+                size_t nr = rg__cluster_regions(t, n, '9', 2, 3, r);
                 if (nr != (len > 3 ? 0u : 1u))
                     fail_msg("word of %u at %zu of %zu: %zu regions", len, at, n, nr);
+                /* The capitals' set, gap 0: one lower-case letter splits. */
+                nr = rg__cluster_regions(t, n, 'Z', 2, 0, r);
+                assert_int_equal(nr, 0);
             }
+        }
+    }
+    /* The capitals' stretch test (a cluster of 12 needs 12 bytes in a
+     * row) with the stretch anywhere, across block boundaries too: 12
+     * capitals and digits make a region, 11 none. */
+    for (size_t at = 0; at + 12 <= 200; at++) {
+        for (size_t len = 11; len <= 12; len++) {
+            memset(t, 'x', 200);
+            memcpy(t + at, "AB12 CD34EF5", len);
+            rg__region r[RG__MAX_REGIONS];
+            size_t nr = rg__cluster_regions(t, 200, 'Z', 11, 0, r);
+            /* "AB12 CD34EF5" holds 11 of the range; its 12 bytes with the
+             * space: a stretch of 12 for 11, of 11 (cut) holding 10. */
+            if (nr != (len == 12 ? 1u : 0u))
+                fail_msg("capitals of %zu at %zu: %zu regions", len, at, nr);
         }
     }
 }
