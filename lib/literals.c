@@ -85,6 +85,11 @@ typedef struct sset {
     uint32_t n;
     uint8_t pfx; /* as a requirement: every match of its node starts with
                     one of these (then a match starts where it occurs) */
+    /* As a requirement of a sequence: where in the pattern text the part
+     * of the sequence that holds the occurrence ends (NULL: not known).
+     * A match's occurrence then ends within the width of the pattern up
+     * to there from the match's start (rg__lits.end). */
+    const char *end;
 } sset;
 
 typedef struct info {
@@ -174,6 +179,7 @@ static int one_byte(rd *r, sset *s, int c)
     s->v[0].e = 0;
     s->n = 1;
     s->pfx = 0;
+    s->end = NULL;
     return 0;
 }
 
@@ -188,6 +194,7 @@ static int empty_set(rd *r, sset *s, uint32_t edges)
     s->v[0].e = edges;
     s->n = 1;
     s->pfx = 0;
+    s->end = NULL;
     return 0;
 }
 
@@ -221,6 +228,7 @@ static int cross(rd *r, const sset *a, const sset *b, sset *o)
         return -1;
     o->n = 0;
     o->pfx = 0;
+    o->end = NULL;
     for (uint32_t i = 0; i < a->n; i++)
         for (uint32_t j = 0; j < b->n; j++) {
             uint32_t n = a->v[i].n + b->v[j].n;
@@ -249,6 +257,7 @@ static int unite(rd *r, const sset *a, const sset *b, sset *o)
     memcpy(o->v + a->n, b->v, b->n * sizeof *o->v);
     o->n = a->n + b->n;
     o->pfx = a->pfx && b->pfx;
+    o->end = NULL; /* branches end in different places */
     dedupe(o);
     return 0;
 }
@@ -299,11 +308,13 @@ static void offer(int *have, sset *best, const sset *s)
     }
 }
 
-/* Offer s with its prefix flag set to pfx. */
-static void offer_as(int *have, sset *best, const sset *s, int pfx)
+/* Offer s with its prefix flag set to pfx, its occurrence within the
+ * pattern text before `end` (sset.end). */
+static void offer_as(int *have, sset *best, const sset *s, int pfx, const char *end)
 {
     sset c = *s;
     c.pfx = (uint8_t)(pfx != 0);
+    c.end = end;
     offer(have, best, &c);
 }
 
@@ -315,7 +326,7 @@ static int best_req(const info *x, sset *out)
     if (x->req)
         offer(&have, out, &x->R);
     if (x->exact)
-        offer_as(&have, out, &x->E, 1);
+        offer_as(&have, out, &x->E, 1, NULL);
     return have;
 }
 
@@ -701,6 +712,7 @@ static void sequence(rd *r, int depth, info *out)
             break;
         info x;
         int opts = 0;
+        const char *xstart = r->p; /* what is offered before x ends here */
         r->p++;
         if (c == '(') {
             group(r, depth, &x, &opts);
@@ -745,7 +757,7 @@ static void sequence(rd *r, int depth, info *out)
                 if ((uint64_t)sub[j].n * x.E.n <= MAXSUBN && cross(r, &sub[j], &x.E, &t) == 0)
                     sub[k++] = t;
                 else
-                    offer_as(&have, &best, &sub[j], 0);
+                    offer_as(&have, &best, &sub[j], 0, xstart);
                 if (failed(r))
                     return;
             }
@@ -756,7 +768,7 @@ static void sequence(rd *r, int depth, info *out)
             prev_word = last_word(&x.E);
         } else {
             for (size_t j = 0; j < nsub; j++)
-                offer_as(&have, &best, &sub[j], 0);
+                offer_as(&have, &best, &sub[j], 0, xstart);
             nsub = 0;
             prev_word = 1; /* unknown: no sub-run starts right after it */
         }
@@ -767,11 +779,11 @@ static void sequence(rd *r, int depth, info *out)
         if (failed(r))
             return;
         /* The run ends here: it, and what x requires, are candidates. */
-        offer_as(&have, &best, &run, from_start);
+        offer_as(&have, &best, &run, from_start, xstart);
         int first = from_start && all_empty(&run); /* x is where matches start */
         sset xr;
         if (best_req(&x, &xr))
-            offer_as(&have, &best, &xr, xr.pfx && first);
+            offer_as(&have, &best, &xr, xr.pfx && first, r->p);
         allexact = 0;
         from_start = x.exact && first;
         if (x.exact)
@@ -779,9 +791,9 @@ static void sequence(rd *r, int depth, info *out)
         else if (empty_only(r, &run))
             return;
     }
-    offer_as(&have, &best, &run, from_start);
+    offer_as(&have, &best, &run, from_start, r->p);
     for (size_t j = 0; j < nsub; j++)
-        offer_as(&have, &best, &sub[j], 0);
+        offer_as(&have, &best, &sub[j], 0, r->p);
     if (allexact) {
         out->exact = 1;
         out->E = run;
@@ -979,6 +991,7 @@ int rg__trigger_literals(const rg_allocator *a, const char *expr, size_t min_len
                 }
                 out->minlen = minlen(&s);
                 out->prefix = s.pfx;
+                out->end = s.end ? (size_t)(s.end - expr) : 0;
                 if (rc == 0)
                     rc = 1;
             }

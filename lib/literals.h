@@ -16,6 +16,12 @@ typedef struct rg__lits {
     size_t minlen; /* the shortest one's length */
     int prefix;    /* every match starts with one of them: where the
                       occurrence starts is where the match starts */
+    size_t end;    /* > 0: the occurrence a match holds ends within the
+                      first `end` bytes of the pattern text (a prefix
+                      that is a pattern itself: its maximum width bounds
+                      how far before the occurrence's end the match can
+                      start; "[\w.+-]{1,64}@": 64 bytes before the "@",
+                      however long the rest); 0: not known */
 } rg__lits;
 
 /* A word byte for \b without UCP (both engines): [A-Za-z0-9_]. Bytes of

@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <hs/hs.h>
 #include "literals.h"
 
 static rg_allocator A;
@@ -207,6 +209,9 @@ static const char *const sound[] = {
     "\\b(?:ab|bc|abc)\\b[^.]*d",
     "(?:\\bab|ba){1,}[ .]",
     "(?:ab|b)c+(?:d|e)",
+    "[a-c]{1,3}\\.?(?:de|fe)[a-f]+",
+    "\\b(?:ab|cd)[ .]?x[a-f.]+",
+    "(?:x\\.)?[a-c]{1,4}u[a-f]*",
 };
 
 /* Which sets are prefix sets (every match starts with one of them). */
@@ -238,6 +243,69 @@ static void test_prefix(void **state)
     }
 }
 
+/* The width of the pattern's first `end` bytes (rg__lits.end; compile.c
+ * bounds where a match starts before a literal's end with it), or
+ * UINT_MAX when that part is not a pattern Hyperscan reads exactly. */
+static unsigned prefix_width(const char *re, size_t end)
+{
+    char buf[256];
+    if (!end || end >= sizeof buf)
+        return UINT_MAX;
+    memcpy(buf, re, end);
+    buf[end] = '\0';
+    hs_expr_info_t *info = NULL;
+    hs_compile_error_t *err = NULL;
+    if (hs_expression_info(buf, HS_FLAG_UTF8, &info, &err) != HS_SUCCESS) {
+        hs_free_compile_error(err);
+        return UINT_MAX;
+    }
+    unsigned w = info->max_width;
+    free(info);
+    return w;
+}
+
+/* Does [ms, me) of t hold a literal of l (with its boundaries) that ends
+ * within w bytes of ms? */
+static int held_within(const char *t, size_t n, size_t ms, size_t me, unsigned w,
+                       const rg__lits *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        size_t m = strlen(l->v[i]);
+        for (size_t j = ms; j + m <= me; j++)
+            if (j + m - ms <= w && !strncasecmp(t + j, l->v[i], m) &&
+                (!(l->edges[i] & RG__LIT_EDGE_LEFT) || rg__lit_boundary(t, n, j)) &&
+                (!(l->edges[i] & RG__LIT_EDGE_RIGHT) || rg__lit_boundary(t, n, j + m)))
+                return 1;
+    }
+    return 0;
+}
+
+/* Where the part of the pattern that holds the set's occurrence ends
+ * (rg__lits.end): the element that gave the set, or the run of them; 0
+ * when the set is a union of branches that end in different places. */
+static const struct {
+    const char *re;
+    size_t end;
+} ends[] = {
+    {"[a-z]{1,3}@[a-z]+", 11},                 /* the "@" */
+    {"(?:abcd|efgh)\\w*", 13},                  /* the run, before \\w* */
+    {"\\w+ (?:abcd|efgh)\\w+", 17},             /* " abcd", " efgh" */
+    {"\\btoken[:=] ?\\S+", 13},                  /* "token:", "token=", before \\S+ */
+    {"abcd|efgh", 0},                          /* two branches */
+};
+
+static void test_end(void **state)
+{
+    (void)state;
+    for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+        rg__lits l;
+        assert_int_equal(rg__trigger_literals(&A, ends[i].re, 1, 2048, &l), 1);
+        if (l.end != ends[i].end)
+            fail_msg("/%s/: end %zu, expected %zu", ends[i].re, l.end, ends[i].end);
+        rg__lits_free(&A, &l);
+    }
+}
+
 static void test_soundness(void **state)
 {
     (void)state;
@@ -245,7 +313,7 @@ static void test_soundness(void **state)
     pcre2_match_data *md = pcre2_match_data_create(8, NULL);
     assert_non_null(md);
     srand(20261121);
-    size_t matches = 0, prefixed = 0;
+    size_t matches = 0, prefixed = 0, bounded = 0;
     for (size_t p = 0; p < sizeof sound / sizeof sound[0]; p++) {
         int err;
         PCRE2_SIZE off;
@@ -256,6 +324,9 @@ static void test_soundness(void **state)
         if (rg__trigger_literals(&A, sound[p], 1, 100000, &l) != 1)
             fail_msg("no trigger set for /%s/", sound[p]);
         size_t here = 0;
+        /* With an end: every match holds a literal that ends within the
+         * width of the pattern up to there from the match's start. */
+        unsigned w = prefix_width(sound[p], l.end);
         char text[48];
         for (int it = 0; it < 200000; it++) {
             size_t n = 2 + (size_t)rand() % 30;
@@ -272,6 +343,11 @@ static void test_soundness(void **state)
                 fail_msg("/%s/ matches \"%.*s\" at %zu, where none of its prefix literals is",
                          sound[p], (int)n, text, ms);
             prefixed += l.prefix;
+            size_t me = pcre2_get_ovector_pointer(md)[1];
+            if (w != UINT_MAX && !held_within(text, n, ms, me, w, &l))
+                fail_msg("/%s/ matches \"%.*s\" at [%zu,%zu) without a literal ending within "
+                         "%u bytes of its start", sound[p], (int)n, text, ms, me, w);
+            bounded += w != UINT_MAX;
             here++;
         }
         if (here < 20)
@@ -281,7 +357,7 @@ static void test_soundness(void **state)
         pcre2_code_free(re);
     }
     pcre2_match_data_free(md);
-    assert_true(matches > 1000 && prefixed > 500);
+    assert_true(matches > 1000 && prefixed > 500 && bounded > 500);
 }
 
 int main(void)
@@ -292,6 +368,7 @@ int main(void)
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_soundness),
         cmocka_unit_test(test_prefix),
+        cmocka_unit_test(test_end),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
