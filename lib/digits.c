@@ -945,34 +945,48 @@ static inline uint64_t cl_breaks(uint64_t o, uint64_t oprev, unsigned gap)
     return brk;
 }
 
-/* Does s[0..n) hold len (1..64) bytes in a row none of which is a break
- * (cl_breaks)? A cluster of `len` bytes of the range spans at least that:
- * without such a stretch, no cluster has them. */
-static int cl_stretch(const char *s, size_t n, unsigned char hi, unsigned gap, unsigned len)
+/* Clusters with no byte outside the set (gap 0) are runs of set bytes,
+ * and one that holds `fewest` bytes of the range is at least that long.
+ * The last bytes of such runs are found 64 bytes at a time (a byte whose
+ * fewest - 1 predecessors are in the set too); prose has few (the
+ * capitals' set: UK phone numbers), and only their runs are read. The
+ * same clusters as the walk below gives with gap 0, in the same order. */
+static void cl_runs(const char *s, size_t n, unsigned char hi, unsigned fewest, size_t k,
+                    const unsigned *need, rg__region *const *out, size_t *nr)
 {
-    uint64_t oprev = 0;
-    size_t run = 0; /* unbroken bytes at the end of the blocks before */
+    const unsigned char *t = (const unsigned char *)s;
+    uint64_t xprev = 0;
+    size_t done = 0; /* the runs before this are taken */
     for (size_t base = 0; base < n; base += 64) {
         uint64_t d, o;
         cluster_bits64(s, base, n, hi, &d, &o);
         uint64_t valid = n - base >= 64 ? ~0ull : (1ull << (n - base)) - 1;
-        uint64_t x = ~cl_breaks(o, oprev, gap) & valid;
-        oprev = o;
-        size_t lead = ~x ? (size_t)__builtin_ctzll(~x) : 64; /* continues `run` */
-        if (run + lead >= len)
-            return 1;
-        /* y: bit i when bits i .. i+len-1 of x are all set. */
-        uint64_t y = x;
-        for (unsigned have = 1; have < len && y;) {
-            unsigned sh = have < len - have ? have : len - have;
-            y &= y >> sh;
-            have += sh;
+        uint64_t x = ~o & valid, z = x;
+        for (unsigned j = 1; j < fewest && z; j++)
+            z &= x << j | xprev >> (64 - j);
+        xprev = x;
+        for (; z; z &= z - 1) {
+            size_t p = base + (size_t)__builtin_ctzll(z);
+            if (p < done)
+                continue;
+            size_t a = p, b = p + 1;
+            while (a > 0 && rg__cluster_byte_in(hi, t[a - 1]))
+                a--;
+            while (b < n && rg__cluster_byte_in(hi, t[b]))
+                b++;
+            done = b;
+            size_t first = SIZE_MAX, last = 0;
+            unsigned cnt = 0;
+            for (size_t i = a; i < b; i++)
+                if (t[i] >= '0' && t[i] <= hi) {
+                    first = first == SIZE_MAX ? i : first;
+                    last = i;
+                    cnt++;
+                }
+            if (cnt >= fewest)
+                cl_emit(s, n, hi, first, last, cnt, 0, k, need, out, nr);
         }
-        if (y)
-            return 1;
-        run = ~x ? (size_t)__builtin_clzll(~x) : run + 64;
     }
-    return 0;
 }
 
 void rg__cluster_regions_k(const char *s, size_t n, unsigned char hi, unsigned gap,
@@ -985,17 +999,20 @@ void rg__cluster_regions_k(const char *s, size_t n, unsigned char hi, unsigned g
     if (gap > 62) /* not a cluster gate's (RG__CLUSTER_GAP): no regions */
         return;
     hi = hi == 'Z' ? 'Z' : '9'; /* the two ranges of cluster gates */
-    /* The capitals' clusters: a stretch long enough for the fewest bytes
-     * asked for first. Prose is full of clusters of one capital ("Sure",
-     * "I"), each a step below; it rarely has such a stretch (three long
-     * replies in a hundred: UK phone numbers), and then none is taken. */
-    if (hi == 'Z') {
-        unsigned fewest = 64;
-        for (size_t g = 0; g < k; g++)
-            if (nr[g] != SIZE_MAX && need[g] < fewest)
-                fewest = need[g];
-        if (fewest == 64 || !cl_stretch(s, n, hi, gap, fewest))
-            return;
+    /* A cluster with fewer bytes than any list needs goes to none: not
+     * even a call (prose is full of clusters of one digit or capital). */
+    unsigned fewest = UINT_MAX;
+    for (size_t g = 0; g < k; g++)
+        if (nr[g] != SIZE_MAX && need[g] < fewest)
+            fewest = need[g];
+    if (fewest == UINT_MAX)
+        return;
+    /* No other byte in a cluster (the capitals' gate): by runs. Prose has
+     * one capital after another ("Sure", "I"), each a cluster the walk
+     * below would take a step for. */
+    if (gap == 0 && fewest <= 64) {
+        cl_runs(s, n, hi, fewest, k, need, out, nr);
+        return;
     }
     /* Two digits are in one cluster when no run of more than gap bytes
      * outside the cluster set lies between them. Such runs are found 64
@@ -1017,7 +1034,8 @@ void rg__cluster_regions_k(const char *s, size_t n, unsigned char hi, unsigned g
             uint64_t before = brk & ((1ull << off) - 1);
             size_t lb = before ? base + 63 - (size_t)__builtin_clzll(before) : lastbrk;
             if (first != SIZE_MAX && lb != SIZE_MAX && lb > last) {
-                cl_emit(s, n, hi, first, last, cnt, gap, k, need, out, nr);
+                if (cnt >= fewest)
+                    cl_emit(s, n, hi, first, last, cnt, gap, k, need, out, nr);
                 first = SIZE_MAX;
             }
             if (first == SIZE_MAX) {
@@ -1037,7 +1055,7 @@ void rg__cluster_regions_k(const char *s, size_t n, unsigned char hi, unsigned g
         if (brk)
             lastbrk = base + 63 - (size_t)__builtin_clzll(brk);
     }
-    if (first != SIZE_MAX)
+    if (first != SIZE_MAX && cnt >= fewest)
         cl_emit(s, n, hi, first, last, cnt, gap, k, need, out, nr);
 }
 
