@@ -35,7 +35,7 @@
 #include <time.h>
 
 #define BUNDLE_MAGIC "RGBUNDL\1"
-#define BUNDLE_FORMAT 12u /* 2: the expressions behind each database;
+#define BUNDLE_FORMAT 13u /* 2: the expressions behind each database;
                             3: detector scopes, conversation rules;
                             4: the digit-gated databases;
                             5: trigger-literal patterns (rg__pat.back);
@@ -53,7 +53,9 @@
                                once (rg__pat.same chains);
                             12: the capitals' cluster gate (a cluster
                                gate of range '0'..'Z' has the
-                               capitals' cluster set) */
+                               capitals' cluster set);
+                            13: the confirmation databases (snapshot
+                               cdb) */
 #define BUNDLE_MAX (1u << 30)
 
 static void layout(uint32_t out[8])
@@ -188,6 +190,20 @@ int rg__bundle_encode(const rg_allocator *a, const rg__snapshot *s,
     for (int v = 0; v < RG__VIEW_COUNT; v++)
         for (size_t g = 0; g < s->ngdb; g++)
             bad |= put_db(&w, s->gudb[v][g]);
+    /* The confirmation databases (format 13), then the detectors that
+     * have one: index, slot + 1, the regex's width. */
+    for (int k = 0; k < RG__MAX_CONFIRM; k++)
+        bad |= put_db(&w, s->cdb[k]);
+    uint32_t nconf = 0;
+    for (size_t i = 0; i < s->ndets; i++)
+        nconf += s->dets[i].confirm != 0;
+    rg__w_u32(&w, nconf);
+    for (size_t i = 0; i < s->ndets; i++)
+        if (s->dets[i].confirm) {
+            rg__w_u32(&w, (uint32_t)i);
+            rg__w_u8(&w, s->dets[i].confirm);
+            rg__w_u32(&w, s->dets[i].maxw);
+        }
     if (bad) {
         rg__free(a, w.p);
         return RG_E_NOMEM;
@@ -495,6 +511,42 @@ static int decode(dec *x, char *why, size_t whysize)
                      "with 'replyguard compile --generic'");
             return RG_E_BUNDLE;
         }
+    }
+    /* The confirmation databases (format 13) and their detectors. */
+    for (int k = 0; k < RG__MAX_CONFIRM && !x->r.bad; k++) {
+        uint64_t dn = rg__r_u64(&x->r);
+        if (dn == 0)
+            continue;
+        const uint8_t *bytes = dn <= x->r.len ? rg__r_bytes(&x->r, (size_t)dn) : NULL;
+        if (!bytes) {
+            x->r.bad = 1;
+            break;
+        }
+        if (hs_deserialize_database((const char *)bytes, (size_t)dn, &s->cdb[k]) != HS_SUCCESS) {
+            snprintf(why, whysize, "a Hyperscan database does not load");
+            return RG_E_BUNDLE;
+        }
+        hs_error_t e = hs_alloc_scratch(s->cdb[k], &s->proto);
+        if (e == HS_NOMEM)
+            return RG_E_NOMEM;
+        if (e != HS_SUCCESS) {
+            snprintf(why, whysize, "its Hyperscan databases were compiled for "
+                     "a CPU with features this one lacks; rebuild it here or "
+                     "with 'replyguard compile --generic'");
+            return RG_E_BUNDLE;
+        }
+    }
+    uint32_t nconf = x->r.bad ? 0 : count(x, 9);
+    for (uint32_t i = 0; i < nconf && !x->r.bad; i++) {
+        uint32_t di = rg__r_u32(&x->r);
+        uint8_t k = rg__r_u8(&x->r);
+        uint32_t maxw = rg__r_u32(&x->r);
+        if (x->r.bad || di >= s->ndets || k == 0 || k > RG__MAX_CONFIRM) {
+            x->r.bad = 1; /* extract_spans indexes cdb with it */
+            break;
+        }
+        s->dets[di].confirm = k;
+        s->dets[di].maxw = maxw;
     }
     for (int vi = 0; vi < RG__VIEW_COUNT && !x->r.bad; vi++) {
         uint32_t ne = count(x, 12);

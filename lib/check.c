@@ -368,6 +368,39 @@ static inline void keep_term(rg_scratch *sc, const rg__pat *p, size_t end)
 static int spans_from(rg_scratch *sc, const rg__cdet *d, uint32_t di, PCRE2_SIZE off,
                       PCRE2_SIZE within, int *k, PCRE2_SIZE *end);
 
+int rg__confirm_off;
+
+static int on_any(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *ctx);
+
+/* Does the detector's confirmation database (snapshot.h cdb) find no match
+ * that could start in [lo, hi] of the current view? Scanned: from one code
+ * point before lo (a \b at lo sees its byte), to one code point past the
+ * widest match from hi (one at its end too), or the view's end. Hyperscan
+ * finds every match there (the database was compiled only where it reads
+ * the regex exactly), so a miss means PCRE2 would find none; any doubt (an
+ * error, no database) means search. */
+static int confirm_miss(rg_scratch *sc, const rg__snapshot *s, const rg__cdet *d,
+                        size_t lo, size_t hi)
+{
+    const hs_database_t *db = d->confirm && !rg__confirm_off ? s->cdb[d->confirm - 1] : NULL;
+    if (!db || lo > sc->vlen)
+        return 0;
+    const unsigned char *t = (const unsigned char *)sc->vtext;
+    size_t a = lo > 0 ? lo - 1 : 0;
+    while (a > 0 && (t[a] & 0xC0) == 0x80)
+        a--;
+    size_t b = sc->vlen;
+    if (hi < sc->vlen && d->maxw < sc->vlen - hi - 1) {
+        b = hi + d->maxw + 1;
+        while (b < sc->vlen && (t[b] & 0xC0) == 0x80)
+            b++;
+    }
+    int any = 0;
+    hs_error_t e = hs_scan(db, sc->vtext + a, (unsigned)(b - a), 0, sc->hs, on_any, &any);
+    return (e == HS_SUCCESS || e == HS_SCAN_TERMINATED) && !any;
+}
+
 /* Enumerate PCRE2 matches of detector `di` in the current view.
  * Returns 0, or -1 when the engine failed (not for "no match"). */
 static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
@@ -419,6 +452,8 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
                 off--;
             if (off > sc->vlen)
                 break;
+            if (confirm_miss(sc, s, d, off, w[2 * i + 1]))
+                continue;
             pcre2_set_offset_limit(sc->mctx, w[2 * i + 1]);
             rc = spans_from(sc, d, di, off, PCRE2_UNSET, &k, &end);
         }
@@ -436,6 +471,8 @@ static int extract_spans(rg_scratch *sc, const rg__snapshot *s, uint32_t di)
         off--;
     if (off > sc->vlen)
         off = 0;
+    if (confirm_miss(sc, s, d, off, sc->trig_hi[di]))
+        return 0;
     pcre2_set_offset_limit(sc->mctx, sc->trig_hi[di]);
     int rc = spans_from(sc, d, di, off, PCRE2_UNSET, &k, &end);
     pcre2_set_offset_limit(sc->mctx, PCRE2_UNSET);

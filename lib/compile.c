@@ -763,6 +763,55 @@ static uint32_t prefix_width(const char *expr, size_t end, unsigned flags, uint3
     return w;
 }
 
+/* Confirmation databases (snapshot.h cdb) for view v's regexes that go by
+ * trigger literals (trig[i], width[i] their maximum widths): while slots
+ * are free, the one whose literals leave PCRE2 the widest window of start
+ * positions, if RG__CONFIRM_BACK or more, its set no prefix set, and
+ * Hyperscan reads it exactly with a bounded width (check.c scans one
+ * window of it and trusts a miss). Queued as optional: a regex Hyperscan
+ * refuses has no confirmation, and PCRE2 searches its windows as before.
+ * \G is left out (PCRE2's start of the search; a window starts
+ * elsewhere); ^ and $ hold at the view's ends, which a window includes
+ * whenever a match there could start in it. */
+static int queue_confirm(builder *b, int v, size_t n, const rg__lits *trig,
+                         const uint32_t *width)
+{
+    rg__snapshot *s = b->s;
+    for (;;) {
+        size_t used = 0;
+        for (size_t d = 0; d < s->ndets; d++)
+            used += s->dets[d].confirm != 0;
+        if (used >= RG__MAX_CONFIRM)
+            return RG_OK;
+        size_t best = SIZE_MAX;
+        uint32_t widest = 0;
+        for (size_t i = 0; i < n; i++) {
+            const rg__pat *p = &s->pats[b->ids[v][i]];
+            if (!trig[i].n || trig[i].prefix || p->type != RG__PAT_REGEX ||
+                s->dets[p->det].confirm || width[i] == UINT32_MAX ||
+                (b->flags[v][i] & HS_FLAG_PREFILTER) || strstr(b->expr[v][i], "\\G"))
+                continue;
+            uint32_t back = trig[i].end ? prefix_width(b->expr[v][i], trig[i].end,
+                                                       b->flags[v][i], width[i])
+                                        : width[i];
+            if (back >= RG__CONFIRM_BACK && back > widest) {
+                widest = back;
+                best = i;
+            }
+        }
+        if (best == SIZE_MAX)
+            return RG_OK;
+        rg__cdet *d = &s->dets[s->pats[b->ids[v][best]].det];
+        d->confirm = (uint8_t)(used + 1);
+        d->maxw = width[best];
+        unsigned fl = b->flags[v][best] | HS_FLAG_SINGLEMATCH;
+        int rc = queue_db(b, &b->expr[v][best], &fl, &b->ids[v][best], 1, &s->cdb[used]);
+        if (rc != RG_OK)
+            return rc;
+        b->jobs[b->njobs - 1].optional = 1;
+    }
+}
+
 /* The gate of a raw-view regex (digits.h rg__gatedef): RG__GATE_USER
  * when its detector reads only the user message; else by the bytes its
  * matches need and, for a windowed gate, how long a match can be
@@ -1026,6 +1075,8 @@ static int build_split(builder *b, int v)
                 tid[k] = (unsigned)s->npats++;
             }
     }
+    if (rc == RG_OK && ntrig)
+        rc = queue_confirm(b, v, n, trig, width);
     for (int level = -1; level < RG__NGATES && rc == RG_OK; level++) {
         if (level >= 0 && !cnt[level + 1])
             continue;
@@ -1538,6 +1589,8 @@ void rg__snapshot_free(rg__snapshot *s)
             hs_free_database(s->gudb[v][g]);
         }
     }
+    for (int k = 0; k < RG__MAX_CONFIRM; k++)
+        hs_free_database(s->cdb[k]);
     rg__sdb_free(atomic_load(&s->sdb));
     rg__conv_free(&a, s->conv);
     hs_free_scratch(s->proto);

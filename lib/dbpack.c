@@ -24,10 +24,12 @@ static size_t slots(rg__snapshot *s, hs_database_t ***out)
     }
     for (int v = 0; v < RG__VIEW_COUNT; v++)
         out[n++] = &s->pdb[v];
+    for (int k = 0; k < RG__MAX_CONFIRM; k++)
+        out[n++] = &s->cdb[k];
     return n;
 }
 
-#define RG__NSLOTS (RG__VIEW_COUNT * (2 + 2 * RG__NGATES))
+#define RG__NSLOTS (RG__VIEW_COUNT * (2 + 2 * RG__NGATES) + RG__MAX_CONFIRM)
 
 static size_t align_up(size_t x, size_t to)
 {

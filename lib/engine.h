@@ -204,6 +204,9 @@ extern int rg__prescan_off;
  * where none could fit (check.c spans_from, rg__cdet.minlen);
  * test_digits compares. Not for production use. */
 extern int rg__spans_noskip;
+/* Tests: 1 = no confirmation scans (snapshot.h cdb): PCRE2 searches every
+ * trigger window, as before they existed. */
+extern int rg__confirm_off;
 int rg__decide(rg_scratch *sc, const rg__snapshot *s, const rg__croute *route,
                const char *reply, size_t reply_len, int oversize, int with_copy,
                rg_result *result);

@@ -70,8 +70,10 @@ static void perms_of(const void *p, char out[5])
 static int all_inside(const rg__snapshot *s, int *n)
 {
     const char *lo = s->pack, *hi = lo + s->packlen;
-    const hs_database_t *dbs[RG__VIEW_COUNT * (2 + 2 * RG__NGATES)];
+    const hs_database_t *dbs[RG__VIEW_COUNT * (2 + 2 * RG__NGATES) + RG__MAX_CONFIRM];
     int k = 0;
+    for (int c = 0; c < RG__MAX_CONFIRM; c++)
+        dbs[k++] = s->cdb[c];
     for (int v = 0; v < RG__VIEW_COUNT; v++) {
         dbs[k++] = s->db[v];
         dbs[k++] = s->pdb[v];
