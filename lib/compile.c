@@ -763,11 +763,25 @@ static uint32_t prefix_width(const char *expr, size_t end, unsigned flags, uint3
     return w;
 }
 
+/* Are all of l's literals words of prose: no digit, and none of the bytes
+ * rare in prose (literals.c: "@", "/", "$"...)? Those are what ordinary
+ * replies hold; an "@" rarely occurs, and its windows are rarely searched. */
+static int prose_literals(const rg__lits *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        for (const char *c = l->v[i]; *c; c++)
+            if ((*c >= '0' && *c <= '9') || strchr("@/\\#$%^&*=<>{}[]|~`_", *c))
+                return 0;
+    return 1;
+}
+
 /* Confirmation databases (snapshot.h cdb) for view v's regexes that go by
  * trigger literals (trig[i], width[i] their maximum widths): while slots
  * are free, the one whose literals leave PCRE2 the widest window of start
- * positions, if RG__CONFIRM_BACK or more, its set no prefix set, and
- * Hyperscan reads it exactly with a bounded width (check.c scans one
+ * positions, if RG__CONFIRM_BACK or more, its set no prefix set and made
+ * of prose words (prose_literals: each slot is a Hyperscan compile at a
+ * cold open, ~280 ms for the e-mail regex, whose "@" is rare in replies),
+ * and Hyperscan reads it exactly with a bounded width (check.c scans one
  * window of it and trusts a miss). Queued as optional: a regex Hyperscan
  * refuses has no confirmation, and PCRE2 searches its windows as before.
  * \G is left out (PCRE2's start of the search; a window starts
@@ -787,7 +801,7 @@ static int queue_confirm(builder *b, int v, size_t n, const rg__lits *trig,
         uint32_t widest = 0;
         for (size_t i = 0; i < n; i++) {
             const rg__pat *p = &s->pats[b->ids[v][i]];
-            if (!trig[i].n || trig[i].prefix || p->type != RG__PAT_REGEX ||
+            if (!trig[i].n || trig[i].prefix || p->type != RG__PAT_REGEX || !prose_literals(&trig[i]) ||
                 s->dets[p->det].confirm || width[i] == UINT32_MAX ||
                 (b->flags[v][i] & HS_FLAG_PREFILTER) || strstr(b->expr[v][i], "\\G"))
                 continue;
