@@ -161,7 +161,8 @@ typedef struct rg__snapshot {
     /* Confirmation databases (compile.c build_split, check.c
      * extract_spans): the regexes of the detectors whose trigger literals
      * leave PCRE2 the widest windows (RG__CONFIRM_BACK bytes or more of
-     * start positions before an occurrence), each alone, so that a window
+     * start positions before an occurrence) and are prose words (compile.c
+     * queue_confirm), each alone, so that a window
      * is searched by PCRE2 only where Hyperscan finds a match in it. A
      * phrase regex's alternation of a hundred group names is tried at
      * every word start of a 75-byte window: ~4,400 cycles per occurrence
