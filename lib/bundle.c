@@ -321,6 +321,35 @@ static int get_thr(dec *x, rg__cthr *t)
     return x->r.bad || x->oom ? -1 : 0;
 }
 
+/* One database of the bundle (its length, 0: none) into *db, with room
+ * for it in the snapshot's prototype scratch. RG_OK (x->r.bad set when
+ * the bundle is cut short), or RG_E_BUNDLE / RG_E_NOMEM with why. */
+static int get_db(dec *x, rg__snapshot *s, hs_database_t **db, char *why, size_t whysize)
+{
+    uint64_t dn = rg__r_u64(&x->r);
+    if (x->r.bad || dn == 0)
+        return RG_OK;
+    const uint8_t *bytes = dn <= x->r.len ? rg__r_bytes(&x->r, (size_t)dn) : NULL;
+    if (!bytes) {
+        x->r.bad = 1;
+        return RG_OK;
+    }
+    if (hs_deserialize_database((const char *)bytes, (size_t)dn, db) != HS_SUCCESS) {
+        snprintf(why, whysize, "a Hyperscan database does not load");
+        return RG_E_BUNDLE;
+    }
+    hs_error_t e = hs_alloc_scratch(*db, &s->proto);
+    if (e == HS_NOMEM)
+        return RG_E_NOMEM;
+    if (e != HS_SUCCESS) {
+        snprintf(why, whysize, "its Hyperscan databases were compiled for "
+                 "a CPU with features this one lacks; rebuild it here or "
+                 "with 'replyguard compile --generic'");
+        return RG_E_BUNDLE;
+    }
+    return RG_OK;
+}
+
 static void *pcre_malloc(size_t n, void *u) { return rg__malloc(u, n); }
 static void pcre_free(void *p, void *u) { rg__free(u, p); }
 
@@ -489,52 +518,15 @@ static int decode(dec *x, char *why, size_t whysize)
                 continue;
             db = &s->gdb[gv][g];
         }
-        uint64_t dn = rg__r_u64(&x->r);
-        if (dn == 0)
-            continue;
-        const uint8_t *bytes = dn <= x->r.len ? rg__r_bytes(&x->r, (size_t)dn) : NULL;
-        if (!bytes) {
-            x->r.bad = 1;
-            break;
-        }
-        if (hs_deserialize_database((const char *)bytes, (size_t)dn, db) !=
-            HS_SUCCESS) {
-            snprintf(why, whysize, "a Hyperscan database does not load");
-            return RG_E_BUNDLE;
-        }
-        hs_error_t e = hs_alloc_scratch(*db, &s->proto);
-        if (e == HS_NOMEM)
-            return RG_E_NOMEM;
-        if (e != HS_SUCCESS) {
-            snprintf(why, whysize, "its Hyperscan databases were compiled for "
-                     "a CPU with features this one lacks; rebuild it here or "
-                     "with 'replyguard compile --generic'");
-            return RG_E_BUNDLE;
-        }
+        int rc = get_db(x, s, db, why, whysize);
+        if (rc != RG_OK)
+            return rc;
     }
     /* The confirmation databases (format 13) and their detectors. */
     for (int k = 0; k < RG__MAX_CONFIRM && !x->r.bad; k++) {
-        uint64_t dn = rg__r_u64(&x->r);
-        if (dn == 0)
-            continue;
-        const uint8_t *bytes = dn <= x->r.len ? rg__r_bytes(&x->r, (size_t)dn) : NULL;
-        if (!bytes) {
-            x->r.bad = 1;
-            break;
-        }
-        if (hs_deserialize_database((const char *)bytes, (size_t)dn, &s->cdb[k]) != HS_SUCCESS) {
-            snprintf(why, whysize, "a Hyperscan database does not load");
-            return RG_E_BUNDLE;
-        }
-        hs_error_t e = hs_alloc_scratch(s->cdb[k], &s->proto);
-        if (e == HS_NOMEM)
-            return RG_E_NOMEM;
-        if (e != HS_SUCCESS) {
-            snprintf(why, whysize, "its Hyperscan databases were compiled for "
-                     "a CPU with features this one lacks; rebuild it here or "
-                     "with 'replyguard compile --generic'");
-            return RG_E_BUNDLE;
-        }
+        int rc = get_db(x, s, &s->cdb[k], why, whysize);
+        if (rc != RG_OK)
+            return rc;
     }
     uint32_t nconf = x->r.bad ? 0 : count(x, 9);
     for (uint32_t i = 0; i < nconf && !x->r.bad; i++) {
