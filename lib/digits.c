@@ -1014,8 +1014,9 @@ void rg__cluster_regions_k(const char *s, size_t n, unsigned char hi, unsigned g
         cl_runs(s, n, hi, fewest, k, need, out, nr);
         return;
     }
-    /* Two digits are in one cluster when no run of more than gap bytes
-     * outside the cluster set lies between them. Such runs are found 64
+    /* Two bytes of the range (digits) are in one cluster when no run of
+     * more than gap bytes outside the cluster set lies between them. Such
+     * runs are found 64
      * bytes at a time as the bits that end one (brk: a byte that is the
      * last of gap + 1 others), so the text between two digits is never
      * walked (a byte walk was ~2 us of the slowest long replies: spaces
@@ -1043,8 +1044,8 @@ void rg__cluster_regions_k(const char *s, size_t n, unsigned char hi, unsigned g
                 cnt = 0;
             }
             /* With p, every byte of the range up to the next break in
-             * this block: a phone number's digits, an IBAN's group, one
-             * step rather than one each. */
+             * this block: a phone number's digits in one step rather than
+             * one each. */
             uint64_t after = brk & ~((2ull << off) - 1); /* off 63: none */
             uint64_t seg = after ? (after & (0 - after)) - 1 : ~0ull;
             uint64_t take = d & seg;
